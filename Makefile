@@ -1,0 +1,39 @@
+# Every target sets up what it needs: a virtualenv in .venv with the package and its test
+# dependencies, and the pinned helm/kubectl in .tools/bin (scripts/install-tools.sh).
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+export PATH := $(CURDIR)/.tools/bin:$(CURDIR)/$(BIN):$(PATH)
+
+.PHONY: setup demo test unit e2e bench clean
+
+$(BIN)/addon-operator: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $@
+
+.tools/bin/helm .tools/bin/kubectl: scripts/install-tools.sh
+	bash scripts/install-tools.sh
+
+setup: $(BIN)/addon-operator .tools/bin/helm .tools/bin/kubectl
+
+## demo: the sandbox API server plus the operator on the example modules
+demo: setup
+	$(BIN)/addon-operator sandbox --modules-dir modules --global-hooks-dir global-hooks
+
+## test: every test (unit and end-to-end against the sandbox)
+test: setup
+	$(BIN)/python -m pytest -q
+
+unit: setup
+	$(BIN)/python -m pytest -q tests/unit
+
+e2e: setup
+	$(BIN)/python -m pytest -q tests/e2e
+
+bench: setup
+	$(BIN)/python benchmarks/run.py
+
+clean:
+	rm -rf $(VENV) .tools .sandbox .pytest_cache
