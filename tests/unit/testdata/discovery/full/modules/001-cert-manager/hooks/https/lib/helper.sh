@@ -1,0 +1,1 @@
+# sourced by hooks
