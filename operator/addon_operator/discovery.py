@@ -164,6 +164,11 @@ def _module_entries(modules_dir: Path, warnings: list[str]) -> list[tuple[str, P
     entries: list[tuple[str, Path]] = []
     for entry in _scan(modules_dir):
         path = Path(entry.path)
+        if entry.name.startswith("."):
+            # Unlike upstream (which fails the name check): `.git` in a checkout or the `..data`
+            # links of a mounted ConfigMap volume must not stop the operator.
+            warnings.append(f"{path}: hidden entry; ignored while searching for modules")
+            continue
         if entry.is_dir(follow_symlinks=False):
             entries.append((entry.name, path))
             continue

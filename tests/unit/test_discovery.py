@@ -489,3 +489,13 @@ def test_global_hooks_dir_resolution() -> None:
     assert resolve_global_hooks_dir(None, {}) == Path("global-hooks")
     assert resolve_global_hooks_dir(None, {}, default=None) is None
     assert resolve_global_hooks_dir("", {"GLOBAL_HOOKS_DIR": "/legacy"}) is None
+
+
+def test_hidden_entries_in_a_modules_dir_are_skipped_with_a_warning(tmp_path: Path) -> None:
+    (tmp_path / "001-real").mkdir()
+    (tmp_path / ".git").mkdir()
+    (tmp_path / "..data").symlink_to(tmp_path / "001-real")
+    found = discover([tmp_path], None)
+    assert [m.name for m in found.modules] == ["real"]
+    assert any(".git: hidden entry; ignored" in w for w in found.warnings)
+    assert any("..data: hidden entry; ignored" in w for w in found.warnings)
