@@ -21,6 +21,7 @@ import yaml
 from addon_operator.merge import deep_merge
 from addon_operator.models import ChartKind, Discovery, GlobalDef, ModuleDef
 from addon_operator.naming import NamingError, check_name, module_key, parse_dir_name
+from addon_operator.yamlload import JsonCompatibleLoader
 
 PATHS_SEPARATOR = ":"
 VALUES_FILE = "values.yaml"
@@ -37,16 +38,6 @@ _EXECUTABLE_BITS = 0o111
 
 class DiscoveryError(Exception):
     """A fatal problem on disk; the message names the file or directory."""
-
-
-class _JsonCompatibleLoader(yaml.SafeLoader):
-    """SafeLoader that keeps dates as strings, as JSON-compatible YAML (and upstream) does."""
-
-
-_JsonCompatibleLoader.yaml_implicit_resolvers = {
-    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
-    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
-}
 
 
 def split_dirs(value: str) -> list[Path]:
@@ -312,7 +303,7 @@ def _read_mapping(path: Path) -> dict[str, Any] | None:
     except (OSError, UnicodeDecodeError) as exc:
         raise DiscoveryError(f"{path}: cannot read: {exc}") from exc
     try:
-        data = yaml.load(text, Loader=_JsonCompatibleLoader)
+        data = yaml.load(text, Loader=JsonCompatibleLoader)
     except yaml.YAMLError as exc:
         raise DiscoveryError(f"{path}: invalid YAML{_yaml_position(exc)}: {_yaml_problem(exc)}") from exc
     if data is None:

@@ -17,7 +17,7 @@ from typing import Any
 
 import yaml
 
-from addon_operator.discovery import _JsonCompatibleLoader as JsonCompatibleLoader
+from addon_operator.yamlload import JsonCompatibleLoader
 from addon_operator.models import Discovery
 from addon_operator.values import Schemas, SchemaError, validate_settings
 

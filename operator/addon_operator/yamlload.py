@@ -1,0 +1,20 @@
+"""YAML reading shared by discovery, manifests and commands.
+
+One loader for every YAML document the operator reads (values files, schemas, manifests), so all
+of them agree: safe loading, and dates kept as strings the way JSON-compatible YAML (and upstream,
+which converts YAML to JSON) treats them.
+"""
+
+from __future__ import annotations
+
+import yaml
+
+
+class JsonCompatibleLoader(yaml.SafeLoader):
+    """SafeLoader that keeps dates as strings."""
+
+
+JsonCompatibleLoader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
