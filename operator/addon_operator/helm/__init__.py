@@ -1,0 +1,32 @@
+"""The Helm adapter: the module runtime's only way to render, install and remove releases.
+
+It wraps the `helm` binary (v3.13+ and v4) through `runner.run`; see client.py for the
+decisions. The runtime builds one `HelmClient` per operator namespace.
+"""
+
+from .chart import is_helm_module, prepare_chart
+from .client import DeleteReleaseRecord, HelmClient
+from .errors import HelmError, ReleaseNotOwnedError
+from .release import (
+    CHECKSUM_LABEL,
+    ReleaseInfo,
+    manifest_checksum,
+    release_record_name,
+    should_upgrade,
+)
+from .version import HelmVersion
+
+__all__ = [
+    "CHECKSUM_LABEL",
+    "DeleteReleaseRecord",
+    "HelmClient",
+    "HelmError",
+    "HelmVersion",
+    "ReleaseInfo",
+    "ReleaseNotOwnedError",
+    "is_helm_module",
+    "manifest_checksum",
+    "prepare_chart",
+    "release_record_name",
+    "should_upgrade",
+]

@@ -1,0 +1,160 @@
+"""The Helm adapter against the sandbox API server with the real pinned helm binary.
+
+One release goes through the whole life the runtime gives it: install, skip when nothing
+changed, upgrade on change, repair of a failed release, recovery from pending-upgrade (both
+ways), uninstall; a release the operator did not create is never removed.
+
+A release is left in `pending-upgrade` the way a crash leaves it: helm is killed while it waits
+on a pre-upgrade hook Job that nothing completes (the sandbox runs no workloads).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+import pytest
+from kubernetes import client
+from kubernetes.client.exceptions import ApiException
+
+from addon_operator.helm import (
+    HelmClient,
+    HelmError,
+    ReleaseNotOwnedError,
+    manifest_checksum,
+    prepare_chart,
+    release_record_name,
+    should_upgrade,
+)
+from addon_operator.runner import Completed, run
+
+MODULE = Path(__file__).parent.parent / "unit" / "testdata" / "helm" / "modules" / "010-echo"
+NAMESPACE = "helm-adapter"
+KILL_AFTER_SECONDS = 2.0
+
+
+@pytest.fixture(scope="module")
+def core(api_client: client.ApiClient) -> client.CoreV1Api:
+    api = client.CoreV1Api(api_client)
+    api.create_namespace(client.V1Namespace(metadata=client.V1ObjectMeta(name=NAMESPACE)))
+    return api
+
+
+def _killing_runner(argv: Sequence[str], *, env: Mapping[str, str] | None = None,
+                    cwd: str | None = None, timeout: float | None = None,
+                    stdin: str | None = None) -> Completed:
+    """Runs helm, but kills an upgrade after a few seconds, like an operator crash would."""
+    if "upgrade" in argv:
+        timeout = KILL_AFTER_SECONDS
+    return run(argv, env=env, cwd=cwd, timeout=timeout, stdin=stdin)
+
+
+class Module:
+    """The echo module as the runtime drives it: values file → render → checksum → upgrade."""
+
+    def __init__(self, helm: HelmClient, workdir: Path) -> None:
+        self.helm = helm
+        self.workdir = workdir
+        self.chart = prepare_chart(MODULE, "echo", workdir / "charts")
+
+    def render(self, **values: object) -> tuple[Path, str]:
+        values_file = self.workdir / "echo.values.yaml"
+        values_file.write_text(json.dumps({"global": {}, "echo": values}))
+        return values_file, manifest_checksum(self.helm.render("echo", self.chart, values_file))
+
+    def converge(self, **values: object) -> tuple[bool, str, int | None]:
+        """One module run's Helm step: (upgraded, reason, revision after)."""
+        values_file, checksum = self.render(**values)
+        needed, reason = should_upgrade(self.helm.status("echo"), checksum)
+        if needed:
+            info = self.helm.upgrade("echo", self.chart, values_file, checksum)
+            assert info.status == "deployed" and info.checksum == checksum and info.owned
+        after = self.helm.status("echo")
+        return needed, reason, after.revision if after else None
+
+
+def _greeting(core: client.CoreV1Api, name: str = "echo-greeting") -> str | None:
+    try:
+        return core.read_namespaced_config_map(name, NAMESPACE).data["greeting"]
+    except ApiException as exc:
+        if exc.status == 404:
+            return None
+        raise
+
+
+def _client(tmp_path: Path, kubeconfig: Path, **kwargs: object) -> HelmClient:
+    return HelmClient(NAMESPACE, home=tmp_path / "helm", kubeconfig=str(kubeconfig), history_max=5,
+                      timeout="2m", **kwargs)  # type: ignore[arg-type]
+
+
+def _leave_pending(tmp_path: Path, kubeconfig: Path, module: Module) -> int:
+    crashing = Module(_client(tmp_path, kubeconfig, runner=_killing_runner), tmp_path)
+    values_file, checksum = crashing.render(greeting="never", hangUpgrade=True)
+    with pytest.raises(HelmError, match="timed out"):
+        crashing.helm.upgrade("echo", crashing.chart, values_file, checksum)
+    info = module.helm.status("echo")
+    assert info is not None and info.status == "pending-upgrade"
+    return info.revision
+
+
+def test_release_lifecycle(tmp_path: Path, kubeconfig: Path, core: client.CoreV1Api) -> None:
+    helm = _client(tmp_path, kubeconfig)
+    module = Module(helm, tmp_path)
+
+    assert module.converge(greeting="hi") == (True, "no release installed", 1)
+    assert _greeting(core) == "hi"
+    assert module.converge(greeting="hi") == (False, "release revision 1 is up to date", 1)
+
+    upgraded, reason, revision = module.converge(greeting="bye")
+    assert (upgraded, revision) == (True, 2) and "rendered manifests changed" in reason
+    assert _greeting(core) == "bye"
+
+    # A manifest the API server rejects leaves the release failed; the next run repairs it.
+    with pytest.raises(HelmError, match="upgrade echo failed"):
+        module.converge(greeting="bye", name="Not_A_Valid_Name")
+    failed = helm.status("echo")
+    assert failed is not None and failed.status == "failed" and failed.revision == 3
+    assert module.converge(greeting="bye") == (True, "release revision 3 is failed, not deployed", 4)
+
+    # Stuck in pending-upgrade, no record deleter: helm rolls back, then upgrades.
+    pending = _leave_pending(tmp_path, kubeconfig, module)
+    assert pending == 5
+    upgraded, reason, revision = module.converge(greeting="again")
+    assert (upgraded, revision) == (True, 7) and "pending-upgrade" in reason
+    assert _greeting(core) == "again"
+
+    # Stuck again; this time the runtime's record deleter removes the pending Secret, as upstream.
+    pending = _leave_pending(tmp_path, kubeconfig, module)
+    deleted: list[str] = []
+
+    def delete_record(name: str, namespace: str, revision: int) -> None:
+        deleted.append(release_record_name(name, revision))
+        core.delete_namespaced_secret(release_record_name(name, revision), namespace)
+
+    module.helm = _client(tmp_path, kubeconfig, delete_release_record=delete_record)
+    assert module.converge(greeting="once more")[0::2] == (True, pending)
+    assert deleted == [f"sh.helm.release.v1.echo.v{pending}"]
+    assert _greeting(core) == "once more"
+
+    assert helm.uninstall("echo") is True
+    assert helm.status("echo") is None and _greeting(core) is None
+    assert helm.uninstall("echo") is False
+
+
+def test_foreign_release_is_never_uninstalled(tmp_path: Path, kubeconfig: Path,
+                                              core: client.CoreV1Api) -> None:
+    helm = _client(tmp_path, kubeconfig)
+    module = Module(helm, tmp_path)
+    values_file, _ = module.render(greeting="theirs", name="foreign-greeting")
+    installed = run(["helm", "install", "foreign", str(module.chart), "--values", str(values_file)],
+                    env=helm.env, timeout=60)
+    assert installed.ok, installed.stderr
+    assert module.converge(greeting="ours")[0] is True
+
+    owned = {r.name: r.owned for r in helm.list_releases()}
+    assert owned == {"foreign": False, "echo": True}
+    with pytest.raises(ReleaseNotOwnedError, match="helm-adapter/foreign was not created"):
+        helm.uninstall("foreign")
+    assert _greeting(core, "foreign-greeting") == "theirs"
+    assert helm.uninstall("echo") is True
