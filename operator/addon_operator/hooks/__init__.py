@@ -1,4 +1,4 @@
-"""Hook configuration: running `hook --config`, validating v0/v1 configs, crontabs.
+"""Hooks: running `hook --config`, validating v0/v1 configs, crontabs, and running hooks.
 
 The engine calls `load_hook_config` for every discovered hook and keeps the `HookConfig`;
 the scheduler uses `Crontab.next_after`; the status writer uses `HookConfig.binding_names()`.
@@ -19,9 +19,25 @@ from .config_model import (
 from .crontab import Crontab, CrontabError, parse_crontab
 from .durations import parse_go_duration
 from .errors import HookConfigError
+from .contexts import (
+    BindingContext,
+    dumps_contexts,
+    lifecycle_contexts,
+    object_item,
+    render_contexts,
+)
+from .execute import HookResult, HookSpec, run_hook
 from .load import load_hook_config
 
 __all__ = [
+    "BindingContext",
+    "HookResult",
+    "HookSpec",
+    "dumps_contexts",
+    "lifecycle_contexts",
+    "object_item",
+    "render_contexts",
+    "run_hook",
     "Crontab",
     "CrontabError",
     "FieldRequirement",

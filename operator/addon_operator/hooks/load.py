@@ -21,11 +21,11 @@ from .config import parse_hook_config
 from .config_model import HookConfig
 from .config_schema import HookKind
 from .errors import HookConfigError
+from .interpreter import hook_argv
 
 log = logging.getLogger(__name__)
 
 HOOKS_DIR_NAME = "hooks"
-VENV_PYTHON = Path("venv") / "bin" / "python3"  # relative to the module's hooks dir
 
 
 def load_hook_config(
@@ -48,8 +48,10 @@ def load_hook_config(
         raise ValueError(f"hook {path}: a module hook needs its module_name")
     hook = str(path)
     base_dir = hooks_dir if hooks_dir is not None else _hooks_dir_of(path)
-    argv, run_env = _command(path, kind, module_name, base_dir, env)
-    completed = runner(argv, env=run_env, cwd=str(base_dir), timeout=timeout)
+    argv, run_env = hook_argv(
+        path, kind=kind, hooks_dir=base_dir, env=os.environ if env is None else env
+    )
+    completed = runner([*argv, "--config"], env=run_env, cwd=str(base_dir), timeout=timeout)
     _check_completed(completed, hook, timeout)
     return parse_hook_config(completed.stdout, hook=hook, kind=kind)
 
@@ -59,27 +61,6 @@ def _hooks_dir_of(path: Path) -> Path:
         if parent.name == HOOKS_DIR_NAME:
             return parent
     return path.parent
-
-
-def _command(
-    path: Path,
-    kind: HookKind,
-    module_name: str | None,
-    hooks_dir: Path,
-    env: Mapping[str, str] | None,
-) -> tuple[list[str], Mapping[str, str] | None]:
-    """The argv and env of the run: a module's `*.py` hook goes through its venv if present."""
-    if kind == "module" and path.suffix == ".py":
-        python = hooks_dir / VENV_PYTHON
-        if python.is_file() and os.access(python, os.X_OK):
-            venv = python.parent.parent
-            base_env = dict(os.environ if env is None else env)
-            return [str(python), str(path), "--config"], {**base_env, "PYTHONHOME": str(venv)}
-        log.warning(
-            "module %s: hook %s: no executable %s, running the hook directly",
-            module_name, path, python,
-        )
-    return [str(path), "--config"], env
 
 
 def _check_completed(completed: Completed, hook: str, timeout: float) -> None:

@@ -77,7 +77,9 @@ def test_global_python_hook_ignores_a_venv(tmp_path: Path) -> None:
     hook = VENV_HOOKS / "nested" / "venv_hook.py"
     config = load_hook_config(hook, kind="global", module_name=None, runner=spy)
     assert config.lifecycle == {"afterAll": 1.0}
-    assert calls == [([str(hook), "--config"], None)]
+    [(argv, env)] = calls
+    assert argv == [str(hook), "--config"]
+    assert "PYTHONHOME" not in env
 
 
 def test_global_hook_with_explicit_hooks_dir_and_timeout_passed_to_runner() -> None:
