@@ -1,0 +1,288 @@
+"""The task queue: FIFO order, coalescing, backoff and failure isolation, with a fake clock."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+
+from addon_operator.queue import (
+    MAIN,
+    QueueSettings,
+    Task,
+    TaskQueues,
+    TaskType,
+    backoff_delay,
+)
+
+
+class FakeClock:
+    """A monotonic clock that only moves when told; its `wait` advances time instead of
+    blocking, which is what a condition wait with a timeout looks like from the queue."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+        self.waits: list[float] = []
+
+    def __call__(self) -> float:
+        return self.now
+
+    def wait(self, _cond: threading.Condition, timeout: float) -> None:
+        self.waits.append(timeout)
+        self.now += timeout
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture
+def queues(clock: FakeClock) -> TaskQueues:
+    return TaskQueues(QueueSettings(initial_delay=5, max_delay=60, stall_after=3),
+                      clock=clock, wait=clock.wait)
+
+
+def run(key: str, queue: str = MAIN) -> Task:
+    return Task(TaskType.MODULE_RUN, key, queue=queue)
+
+
+def take(queues: TaskQueues, queue: str = MAIN) -> Task:
+    task = queues.next_ready(queue)
+    assert task is not None, f"a ready task in {queue!r}"
+    return task
+
+
+def test_fifo_with_head_insertion_and_named_queues(queues: TaskQueues) -> None:
+    a, b, c = run("a"), run("b"), Task(TaskType.GLOBAL_HOOK_RUN, "hook-1")
+    assert queues.put(a) and queues.put(b)
+    assert queues.put(c, head=True)
+    assert queues.pending() == [c, a, b]
+    hook = Task(TaskType.MODULE_HOOK_RUN, "m/hooks/x", queue="slow", module="m")
+    queues.put(hook)
+    assert queues.pending("slow") == [hook]
+    assert queues.lengths() == {MAIN: 3, "slow": 1}
+    assert [queues.next_ready() for _ in range(3)] == [c, a, b]
+    assert queues.next_ready() is None
+    assert queues.next_ready("slow") == hook
+
+
+def test_put_all_at_head_keeps_the_given_order(queues: TaskQueues) -> None:
+    tail = run("z")
+    queues.put(tail)
+    first, second = Task(TaskType.GLOBAL_HOOK_RUN, "h1"), Task(TaskType.GLOBAL_HOOK_RUN, "h2")
+    assert queues.put_all([first, second], head=True) == [True, True]
+    assert queues.pending() == [first, second, tail]
+
+
+def test_length_counts_the_running_task_and_ensure_creates_empty_queues(
+    queues: TaskQueues,
+) -> None:
+    queues.ensure("named")
+    queues.put(run("a"))
+    queues.put(run("b"))
+    task = queues.next_ready()
+    assert queues.length() == 2 and queues.pending() == [run("b")]
+    assert queues.lengths() == {MAIN: 2, "named": 0}
+    assert task is not None
+    queues.done(task)
+    assert queues.length() == 1
+
+
+def test_pending_module_run_is_coalesced_but_a_running_one_is_not(queues: TaskQueues) -> None:
+    assert queues.put(run("a"))
+    assert not queues.put(run("a"))
+    assert len(queues.pending()) == 1
+    head = queues.next_ready()
+    assert head is not None and queues.running("a")
+    assert queues.put(run("a")), "the running head does not count as pending"
+    assert not queues.put(run("a", queue="parallel_queue_0")), "pending anywhere counts"
+
+
+def test_module_runs_of_the_same_module_never_run_at_once(queues: TaskQueues) -> None:
+    first = run("a")
+    queues.put(first)
+    queues.next_ready()
+    second, other = run("a"), run("b")
+    queues.put(second)
+    queues.put(other)
+    hook = Task(TaskType.MODULE_HOOK_RUN, "a/hooks/h", module="a")
+    queues.put(hook, head=True)
+    assert queues.next_ready() == other, "module a's tasks wait while module a runs"
+    assert queues.next_ready() is None
+    queues.done(first)
+    assert queues.next_ready() == hook
+    assert queues.next_ready() is None
+    queues.done(hook)
+    assert queues.next_ready() == second
+
+
+def test_converge_collapses_adjacent_duplicates(queues: TaskQueues) -> None:
+    converge = Task(TaskType.CONVERGE)
+    assert queues.put(converge)
+    assert not queues.put(Task(TaskType.CONVERGE))
+    assert queues.put(run("a"))
+    assert queues.put(Task(TaskType.CONVERGE)), "not adjacent: kept"
+    assert not queues.put(Task(TaskType.CONVERGE, queue=MAIN), head=True)
+    assert [t.type for t in queues.pending()] == [
+        TaskType.CONVERGE, TaskType.MODULE_RUN, TaskType.CONVERGE]
+
+
+def test_taking_a_converge_drops_the_converges_right_behind_it(queues: TaskQueues) -> None:
+    converge = Task(TaskType.CONVERGE)
+    queues.put(converge)
+    queues.put(run("a"))
+    queues.put(Task(TaskType.CONVERGE))
+    queues.remove(lambda t: t.type is TaskType.MODULE_RUN)
+    assert queues.next_ready() == converge
+    assert queues.pending() == []
+
+
+def test_backoff_doubles_from_five_seconds_to_the_cap() -> None:
+    settings = QueueSettings(initial_delay=5, max_delay=300)
+    assert [backoff_delay(n, settings) for n in range(1, 9)] == [
+        5, 10, 20, 40, 80, 160, 300, 300]
+    assert backoff_delay(10_000, settings) == 300
+
+
+def test_a_failed_task_does_not_block_its_queue(queues: TaskQueues, clock: FakeClock) -> None:
+    failing, other = run("bad"), run("good")
+    queues.put(failing)
+    queues.put(other)
+    assert queues.next_ready() == failing
+    assert queues.failed(failing, "hook exited 1") == 5
+    assert queues.pending() == [failing, other], "back at the head, delayed"
+    assert queues.next_ready() == other
+    queues.done(other)
+    assert queues.next_ready() is None
+    clock.now += 5
+    assert queues.next_ready() == failing
+
+
+def test_failures_count_until_stalled_and_success_resets(
+    queues: TaskQueues, clock: FakeClock
+) -> None:
+    task = run("bad")
+    queues.put(task)
+    delays = []
+    for _ in range(5):
+        taken = queues.next_ready()
+        assert taken == task
+        delays.append(queues.failed(task, "boom"))
+        clock.now += 60
+    assert delays == [5, 10, 20, 40, 60], "still retried at the cap"
+    assert queues.failures("bad") == 5 and queues.stalled("bad")
+    assert queues.last_error("bad") == "boom"
+    assert queues.next_ready() == task
+    queues.done(task)
+    assert queues.failures("bad") == 0 and not queues.stalled("bad")
+    assert queues.last_error("bad") is None
+
+
+def test_stalled_after_the_configured_number_of_failures(queues: TaskQueues) -> None:
+    task = run("m")
+    queues.put(task)
+    for expected in (False, False, True):
+        queues.failed(take(queues), "x")
+        assert queues.stalled("m") is expected
+        queues.remove(lambda t: True)
+        queues.put(task)
+
+
+def test_new_module_run_wakes_a_backed_off_one(queues: TaskQueues, clock: FakeClock) -> None:
+    task = run("m")
+    queues.put(task)
+    queues.failed(take(queues), "invalid settings")
+    assert queues.next_ready() is None
+    assert not queues.put(run("m")), "coalesced into the backed-off task"
+    assert queues.next_ready() == task, "the changed input is tried now, not after the backoff"
+    assert queues.failures("m") == 1, "the failure count is kept until a success"
+
+
+def test_module_delete_cancels_pending_and_backed_off_work(queues: TaskQueues) -> None:
+    queues.put(run("m"))
+    queues.failed(take(queues), "x")
+    queues.put(Task(TaskType.MODULE_HOOK_RUN, "m/hooks/h", queue="q", module="m"))
+    queues.put(run("other"))
+    delete = Task(TaskType.MODULE_DELETE, "m")
+    assert queues.put(delete)
+    assert queues.pending() == [run("other"), delete]
+    assert queues.pending("q") == []
+    assert queues.next_ready() == run("other")
+    assert queues.next_ready() == delete, "no backoff in the way of disabling"
+    queues.done(delete)
+    assert queues.failures("m") == 0
+
+
+def test_module_delete_stops_a_running_run_from_being_retried(queues: TaskQueues) -> None:
+    queues.put(run("m"))
+    running = queues.next_ready()
+    assert running is not None
+    queues.put(Task(TaskType.MODULE_DELETE, "m"))
+    assert queues.failed(running, "x") is None
+    assert [t.type for t in queues.pending()] == [TaskType.MODULE_DELETE]
+
+
+def test_disable_then_enable_then_disable_leaves_one_delete(queues: TaskQueues) -> None:
+    queues.put(Task(TaskType.MODULE_DELETE, "m"))
+    queues.put(run("m"))
+    assert not queues.put(Task(TaskType.MODULE_DELETE, "m"))
+    assert [t.type for t in queues.pending()] == [TaskType.MODULE_DELETE]
+
+
+def test_purge_is_never_retried(queues: TaskQueues) -> None:
+    queues.put(Task(TaskType.MODULE_PURGE, "old-release"))
+    task = queues.next_ready()
+    assert task is not None
+    assert queues.failed(task, "uninstall failed") is None
+    assert queues.pending() == []
+
+
+def test_done_of_a_task_that_is_not_running_names_it(queues: TaskQueues) -> None:
+    with pytest.raises(ValueError, match=r"ModuleRun 'ghost'.*not running"):
+        queues.done(run("ghost"))
+
+
+def test_get_waits_for_the_backoff_by_the_injected_clock(
+    queues: TaskQueues, clock: FakeClock
+) -> None:
+    queues.put(run("m"))
+    queues.failed(take(queues), "x")
+    started = clock.now
+    assert queues.get(timeout=2) is None
+    assert clock.now == started + 2
+    assert queues.get(timeout=30) == run("m")
+    assert clock.now == started + 5, "woke exactly when the task became due"
+
+
+def test_get_returns_a_task_put_by_another_thread() -> None:
+    queues = TaskQueues()
+    got: list[Task | None] = []
+    worker = threading.Thread(target=lambda: got.append(queues.get(timeout=10)))
+    worker.start()
+    queues.put(run("m"))
+    worker.join(5)
+    assert got == [run("m")]
+
+
+def test_close_wakes_waiting_workers_and_refuses_new_tasks() -> None:
+    queues = TaskQueues()
+    got: list[Task | None] = [run("sentinel")]
+    worker = threading.Thread(target=lambda: got.__setitem__(0, queues.get()))
+    worker.start()
+    queues.close()
+    worker.join(5)
+    assert not worker.is_alive() and got == [None]
+    assert not queues.put(run("m"))
+
+
+def test_a_waiting_worker_wakes_when_a_backed_off_run_is_made_ready() -> None:
+    queues = TaskQueues(QueueSettings(initial_delay=300))
+    queues.put(run("m"))
+    queues.failed(take(queues), "x")
+    got: list[Task | None] = []
+    worker = threading.Thread(target=lambda: got.append(queues.get(timeout=20)))
+    worker.start()
+    assert not queues.put(run("m"))
+    worker.join(5)
+    assert got == [run("m")]
