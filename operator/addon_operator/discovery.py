@@ -21,7 +21,7 @@ import yaml
 from addon_operator.merge import deep_merge
 from addon_operator.models import ChartKind, Discovery, GlobalDef, ModuleDef
 from addon_operator.naming import NamingError, check_name, module_key, parse_dir_name
-from addon_operator.yamlload import JsonCompatibleLoader
+from addon_operator.yamlload import JsonCompatibleLoader, describe_type
 
 PATHS_SEPARATOR = ":"
 VALUES_FILE = "values.yaml"
@@ -275,7 +275,7 @@ def _section(values: dict[str, Any], key: str, source: Path) -> dict[str, Any]:
     if section is None:
         return {}
     if not isinstance(section, dict):
-        raise DiscoveryError(f"{source}: key {key!r} must be a mapping, got {_kind(section)}")
+        raise DiscoveryError(f"{source}: key {key!r} must be a mapping, got {describe_type(section)}")
     return section
 
 
@@ -309,7 +309,7 @@ def _read_mapping(path: Path) -> dict[str, Any] | None:
     if data is None:
         return None
     if not isinstance(data, dict):
-        raise DiscoveryError(f"{path}: the top level must be a mapping, got {_kind(data)}")
+        raise DiscoveryError(f"{path}: the top level must be a mapping, got {describe_type(data)}")
     return data
 
 
@@ -325,10 +325,6 @@ def _yaml_problem(exc: yaml.YAMLError) -> str:
     if context and exc.context_mark is not None:
         context += f" started at line {exc.context_mark.line + 1}"
     return "; ".join(part for part in (context, exc.problem) if part) or str(exc)
-
-
-def _kind(value: object) -> str:
-    return {dict: "a mapping", list: "a list", str: "a string"}.get(type(value), type(value).__name__)
 
 
 def _absolute(path: Path | str) -> Path:

@@ -17,7 +17,7 @@ from typing import Any
 
 import yaml
 
-from addon_operator.yamlload import JsonCompatibleLoader
+from addon_operator.yamlload import JsonCompatibleLoader, describe_type
 from addon_operator.models import Discovery
 from addon_operator.values import Schemas, SchemaError, validate_settings
 
@@ -116,7 +116,7 @@ def parse(text: str, file: str, seq: int, into: Manifests) -> None:
                 _add(doc, file, (seq, index), into)
     except yaml.YAMLError as exc:
         into.problems.append(
-            ManifestProblem(file, f"document {index + 1}", *_yaml_error(exc), (seq, index + 1))
+            ManifestProblem(file, f"document {index + 1}", *yaml_problem(exc), (seq, index + 1))
         )
 
 
@@ -184,7 +184,7 @@ def _add(doc: Any, file: str, order: tuple[int, int], into: Manifests) -> None:
     if not isinstance(doc, dict):
         into.problems.append(ManifestProblem(
             file, f"document {index}", "",
-            f"expected a Kubernetes object (a mapping), got {_kind(doc)}", order,
+            f"expected a Kubernetes object (a mapping), got {describe_type(doc)}", order,
         ))
         return
     kind, meta = doc.get("kind"), doc.get("metadata")
@@ -204,7 +204,7 @@ def _add(doc: Any, file: str, order: tuple[int, int], into: Manifests) -> None:
         problems.append(("metadata.name", f"must be {GLOBAL_NAME!r}: {GLOBAL_CONFIG} is a singleton"))
     spec = doc.get("spec") if doc.get("spec") is not None else {}
     if not isinstance(spec, dict):
-        problems.append(("spec", f"must be an object, got {_kind(spec)}"))
+        problems.append(("spec", f"must be an object, got {describe_type(spec)}"))
     elif kind in SPEC_FIELDS:
         problems += _spec_problems(spec, SPEC_FIELDS[kind])
     into.problems += [ManifestProblem(file, ref, path, message, order) for path, message in problems]
@@ -232,11 +232,12 @@ def _spec_problems(spec: dict[str, Any], fields: dict[str, type]) -> list[tuple[
             problems.append((f"spec.{key}", f"unknown field (allowed: {', '.join(fields)})"))
         elif value is not None and not isinstance(value, expected):
             what = "true or false" if expected is bool else "an object"
-            problems.append((f"spec.{key}", f"must be {what}, got {_kind(value)} {value!r}"))
+            problems.append((f"spec.{key}", f"must be {what}, got {describe_type(value)} {value!r}"))
     return problems
 
 
-def _yaml_error(exc: yaml.YAMLError) -> tuple[str, str]:
+def yaml_problem(exc: yaml.YAMLError) -> tuple[str, str]:
+    """(where, message) of a YAML error: "line L, column C" and "invalid YAML: ..."."""
     mark = getattr(exc, "problem_mark", None)
     where = f"line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
     if isinstance(exc, yaml.MarkedYAMLError):
@@ -248,11 +249,6 @@ def _yaml_error(exc: yaml.YAMLError) -> tuple[str, str]:
 
 def _or_unknown(value: Any) -> str:
     return value if isinstance(value, str) and value else "?"
-
-
-def _kind(value: Any) -> str:
-    names = {dict: "an object", list: "a list", str: "a string", bool: "a boolean", type(None): "null"}
-    return names.get(type(value), f"a {type(value).__name__}")
 
 
 def _reason(exc: Exception) -> str:

@@ -7,6 +7,8 @@ which converts YAML to JSON) treats them.
 
 from __future__ import annotations
 
+from typing import Any
+
 import yaml
 
 
@@ -18,3 +20,12 @@ JsonCompatibleLoader.yaml_implicit_resolvers = {
     first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
     for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
 }
+
+
+def describe_type(value: Any) -> str:
+    """`value`'s JSON type for messages: "an object", "an integer", "null", ..."""
+    names = {
+        dict: "an object", list: "a list", str: "a string", bool: "a boolean",
+        int: "an integer", float: "a number", type(None): "null",
+    }
+    return names.get(type(value), f"a {type(value).__name__}")
