@@ -192,9 +192,10 @@ def test_dockerignore_excludes_local_state_but_nothing_the_build_copies(dockerfi
 def built() -> list[dict[str, Any]]:
     kubectl = shutil.which("kubectl")
     assert kubectl, "kubectl is not on PATH: run scripts/install-tools.sh"
-    assert (ROOT / "crds" / "kustomization.yaml").is_file(), \
+    assert (ROOT / "crds" / "Kustomization").is_file(), \
         "deploy/kustomization.yaml includes the directory ../crds, which needs a " \
-        "crds/kustomization.yaml listing the CRD files"
+        "crds/Kustomization listing the CRD files (no .yaml extension: `kubectl apply -f crds/` " \
+        "must not read it)"
     result = run([kubectl, "kustomize", str(DEPLOY)], timeout=60)
     assert result.ok, f"kubectl kustomize deploy/ failed:\n{result.stderr}"
     return [doc for doc in yaml.safe_load_all(result.stdout) if doc]
@@ -235,7 +236,7 @@ def test_every_manifest_is_a_named_object_in_the_operator_namespace():
 def test_kustomization_installs_the_crds_but_not_the_service_monitor(built):
     crds = {o["metadata"]["name"] for o in built if o["kind"] == "CustomResourceDefinition"}
     on_disk = {yaml.safe_load(p.read_text())["metadata"]["name"]
-               for p in (ROOT / "crds").glob("*.yaml") if p.name != "kustomization.yaml"}
+               for p in (ROOT / "crds").glob("*.yaml")}
     assert crds == on_disk
     assert not [o for o in built if o["kind"] == "ServiceMonitor"]
     monitor = yaml.safe_load((DEPLOY / "optional" / "servicemonitor.yaml").read_text())
