@@ -12,9 +12,9 @@ from typing import Any
 
 import pytest
 
-from addon_operator.kube import KubeClient, KubeError
+from addon_operator.kube import Conflict, KubeClient, KubeError
 from addon_operator.kube.errors import NO_RESPONSE
-from addon_operator.kube.resources import Resource
+from addon_operator.kube.resources import LEASES, Resource
 from addon_operator.leader import LeaderElector
 from kube_sandbox import SandboxServer
 
@@ -158,3 +158,20 @@ def test_a_vanished_leader_is_replaced_after_the_lease_duration_without_overlap(
     events = [event for _, event in timeline]
     assert events == [f"{leader.name} started", f"{leader.name} stopped",
                       f"{follower.name} started"], "the two leaderships overlapped"
+
+
+def test_a_lease_update_with_a_stale_resource_version_is_refused(sandbox: SandboxServer) -> None:
+    """The compare-and-swap the election relies on: `KubeClient.update` answers 409."""
+    client = KubeClient.from_kubeconfig(sandbox.kubeconfig_path)
+    try:
+        name = f"cas-{uuid.uuid4().hex[:8]}"
+        created = client.create(LEASES, {"metadata": {"name": name},
+                                         "spec": {"holderIdentity": "a"}}, namespace=NS)
+        first = client.update(LEASES, {**created, "spec": {"holderIdentity": "b"}},
+                              namespace=NS)
+        assert first["spec"]["holderIdentity"] == "b"
+        with pytest.raises(Conflict):
+            client.update(LEASES, {**created, "spec": {"holderIdentity": "c"}}, namespace=NS)
+        assert client.get(LEASES, name, namespace=NS)["spec"]["holderIdentity"] == "b"
+    finally:
+        client.close()

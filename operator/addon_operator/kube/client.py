@@ -41,6 +41,7 @@ from addon_operator.kube.watching import Listing, WatchEvent, list_then_watch, s
 
 JSON = "application/json"
 MERGE_PATCH = "application/merge-patch+json"
+JSON_PATCH = "application/json-patch+json"
 CONNECT_TIMEOUT = 5.0
 READ_TIMEOUT = 30.0
 WATCH_TIMEOUT_SECONDS = 30       # server-side end of one watch request
@@ -153,11 +154,33 @@ class KubeClient:
                           content_type=JSON,
                           what=resource.describe(obj.get("metadata", {}).get("name"), namespace))
 
+    def update(self, resource: Resource, obj: dict[str, Any], *, namespace: str | None = None,
+               subresource: str | None = None) -> dict[str, Any]:
+        """Replace (PUT) the object named by `obj`'s metadata, or one of its subresources; the
+        body's `metadata.resourceVersion` makes it conditional (409 `Conflict` when stale)."""
+        name = str(obj.get("metadata", {}).get("name", ""))
+        return self._call("PUT", resource.path(name, namespace=namespace,
+                                               subresource=subresource),
+                          body=obj, content_type=JSON,
+                          what=_subresource(resource.describe(name, namespace), subresource))
+
     def patch_merge(self, resource: Resource, name: str, patch: dict[str, Any], *,
-                    namespace: str | None = None) -> dict[str, Any]:
-        """JSON merge patch (RFC 7386) of the object: `None` values delete keys."""
-        return self._call("PATCH", resource.path(name, namespace=namespace), body=patch,
-                          content_type=MERGE_PATCH, what=resource.describe(name, namespace))
+                    namespace: str | None = None, subresource: str | None = None
+                    ) -> dict[str, Any]:
+        """JSON merge patch (RFC 7386) of the object (or a subresource): `None` deletes keys."""
+        return self._call("PATCH", resource.path(name, namespace=namespace,
+                                                 subresource=subresource),
+                          body=patch, content_type=MERGE_PATCH,
+                          what=_subresource(resource.describe(name, namespace), subresource))
+
+    def patch_json(self, resource: Resource, name: str, operations: list[dict[str, Any]], *,
+                   namespace: str | None = None, subresource: str | None = None
+                   ) -> dict[str, Any]:
+        """JSON patch (RFC 6902) of the object (or a subresource)."""
+        return self._call("PATCH", resource.path(name, namespace=namespace,
+                                                 subresource=subresource),
+                          body=operations, content_type=JSON_PATCH,
+                          what=_subresource(resource.describe(name, namespace), subresource))
 
     def patch_status(self, resource: Resource, name: str, status: dict[str, Any], *,
                      namespace: str | None = None) -> dict[str, Any]:
@@ -169,9 +192,15 @@ class KubeClient:
                           what=resource.describe(name, namespace) + "/status")
 
     def delete(self, resource: Resource, name: str, *, namespace: str | None = None,
-               ignore_not_found: bool = False) -> dict[str, Any] | None:
+               ignore_not_found: bool = False, propagation_policy: str | None = None
+               ) -> dict[str, Any] | None:
+        """Delete the object; `propagation_policy` is `Foreground`, `Background` or `Orphan`
+        (unset: the server's default for the kind)."""
+        options = ({"kind": "DeleteOptions", "apiVersion": "v1",
+                    "propagationPolicy": propagation_policy} if propagation_policy else None)
         try:
-            return self._call("DELETE", resource.path(name, namespace=namespace),
+            return self._call("DELETE", resource.path(name, namespace=namespace), body=options,
+                              content_type=JSON if options else None,
                               what=resource.describe(name, namespace))
         except NotFound:
             if ignore_not_found:
@@ -393,6 +422,10 @@ def _chunks(response: urllib3.BaseHTTPResponse) -> Iterator[bytes]:
         return
     while chunk := response.read1(65536):  # type: ignore[attr-defined]
         yield chunk
+
+
+def _subresource(what: str, subresource: str | None) -> str:
+    return f"{what}/{subresource}" if subresource else what
 
 
 def _selectors(label_selector: str | None, field_selector: str | None) -> list[tuple[str, str]]:

@@ -67,6 +67,7 @@ GLOBAL_CONFIGS = Resource(GROUP, VERSION, "globalconfigs", False, "GlobalConfig"
                           "globalconfig", ("gcfg",))
 EVENTS = Resource("", "v1", "events", True, "Event", "event", ("ev",))
 NAMESPACES = Resource("", "v1", "namespaces", False, "Namespace", "namespace", ("ns",))
+LEASES = Resource("coordination.k8s.io", "v1", "leases", True, "Lease", "lease")
 
 
 def split_api_version(api_version: str) -> tuple[str, str]:

@@ -1,0 +1,165 @@
+"""Shared list+watch streams: one per distinct (resource, namespace, selectors).
+
+Binding monitors (`monitor.py`) `subscribe()` a consumer to a `WatchKey`; the hub runs one
+thread per key that iterates `KubeClient.watch()` (list, watch, resume from the last
+resourceVersion, relist after 410) and hands every `WatchEvent` to every consumer of the key.
+The hub keeps no objects: a consumer that joins a running stream makes the stream list again
+(a fresh list reaches the new consumer as its first list and the others as a relist, which
+their checksum caches turn into no events when nothing changed). A failing stream (the resource
+type vanished, access denied) is reported to its consumers and restarted with a backoff.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Protocol
+
+from addon_operator.kube import KubeError, Resource, WatchEvent
+
+log = logging.getLogger(__name__)
+
+RETRY_FIRST = 1.0
+RETRY_MAX = 30.0
+
+
+@dataclass(frozen=True)
+class WatchKey:
+    """What one shared stream watches (`namespace` None: all namespaces or cluster-scoped)."""
+
+    resource: Resource
+    namespace: str | None = None
+    label_selector: str = ""
+    field_selector: str = ""
+
+    def describe(self) -> str:
+        where = self.resource.describe(namespace=self.namespace)
+        selectors = ", ".join(s for s in (self.label_selector, self.field_selector) if s)
+        return f"{where} ({selectors})" if selectors else where
+
+
+class Watcher(Protocol):
+    """The part of `KubeClient` the hub needs."""
+
+    def watch(self, resource: Resource, *, stop: threading.Event,
+              resource_version: str | None = ..., namespace: str | None = ...,
+              label_selector: str | None = ..., field_selector: str | None = ...
+              ) -> Iterator[WatchEvent]: ...
+
+
+class Consumer(Protocol):
+    def on_watch_event(self, key: WatchKey, event: WatchEvent) -> None: ...
+
+    def on_watch_error(self, key: WatchKey, message: str) -> None: ...
+
+
+Spawn = Callable[[Callable[[], None], str], None]
+
+
+def daemon_thread(target: Callable[[], None], name: str) -> None:
+    threading.Thread(target=target, name=name, daemon=True).start()
+
+
+def retry_delay(failures: int) -> float:
+    """1 s doubling to 30 s."""
+    return min(RETRY_FIRST * 2 ** min(failures - 1, 10), RETRY_MAX)
+
+
+class _Stream:
+    def __init__(self, key: WatchKey, watcher: Watcher) -> None:
+        self.key = key
+        self._watcher = watcher
+        self._lock = threading.Lock()
+        self._consumers: list[Consumer] = []
+        self._closed = threading.Event()
+        self._attempt = threading.Event()  # set: end the current list+watch and list again
+
+    def add(self, consumer: Consumer) -> None:
+        with self._lock:
+            self._consumers.append(consumer)
+            self._attempt.set()  # the newcomer needs a list of its own
+
+    def remove(self, consumer: Consumer) -> bool:
+        """Forget `consumer`; True when the stream has no consumers left (and is closed)."""
+        with self._lock:
+            self._consumers = [c for c in self._consumers if c is not consumer]
+            if self._consumers:
+                return False
+            self._closed.set()
+            self._attempt.set()
+            return True
+
+    def close(self) -> None:
+        with self._lock:
+            self._consumers = []
+            self._closed.set()
+            self._attempt.set()
+
+    def run(self) -> None:
+        failures = 0
+        while not self._closed.is_set():
+            with self._lock:
+                self._attempt = attempt = threading.Event()
+            key = self.key
+            try:
+                for event in self._watcher.watch(
+                        key.resource, stop=attempt, namespace=key.namespace,
+                        label_selector=key.label_selector or None,
+                        field_selector=key.field_selector or None):
+                    failures = 0
+                    self._dispatch(lambda c: c.on_watch_event(key, event))
+            except KubeError as exc:
+                failures += 1
+                delay = retry_delay(failures)
+                log.warning("watch %s failed, retrying in %.0fs: %s", key.describe(), delay, exc)
+                self._dispatch(lambda c: c.on_watch_error(key, f"watch {key.describe()}: {exc}"))
+                self._closed.wait(delay)
+
+    def _dispatch(self, call: Callable[[Consumer], None]) -> None:
+        with self._lock:
+            consumers = list(self._consumers)
+        for consumer in consumers:
+            try:
+                call(consumer)
+            except Exception:  # a consumer's bug must not end the stream of the others
+                log.exception("watch %s: a consumer failed on an event", self.key.describe())
+
+
+class WatchHub:
+    """All shared streams of one operator process (thread-safe)."""
+
+    def __init__(self, watcher: Watcher, *, spawn: Spawn = daemon_thread) -> None:
+        self._watcher = watcher
+        self._spawn = spawn
+        self._lock = threading.Lock()
+        self._streams: dict[WatchKey, _Stream] = {}
+
+    def subscribe(self, key: WatchKey, consumer: Consumer) -> None:
+        """Deliver `key`'s events to `consumer`, starting with a list of its own."""
+        with self._lock:
+            stream = self._streams.get(key)
+            if stream is None:
+                stream = self._streams[key] = _Stream(key, self._watcher)
+                stream.add(consumer)
+                self._spawn(stream.run, f"watch {key.describe()}")
+            else:
+                stream.add(consumer)
+
+    def unsubscribe(self, key: WatchKey, consumer: Consumer) -> None:
+        with self._lock:
+            stream = self._streams.get(key)
+            if stream is not None and stream.remove(consumer):
+                del self._streams[key]
+
+    def keys(self) -> list[WatchKey]:
+        """The keys of the running streams."""
+        with self._lock:
+            return list(self._streams)
+
+    def stop(self) -> None:
+        with self._lock:
+            streams, self._streams = list(self._streams.values()), {}
+        for stream in streams:
+            stream.close()

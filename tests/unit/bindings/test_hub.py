@@ -1,0 +1,61 @@
+"""Shared streams with real threads over a fake watcher: a late joiner makes the stream list
+again, the last consumer closes it."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from typing import Any
+
+from binding_fakes import CONFIGMAPS, cm, listing
+
+from addon_operator.bindings import WatchHub, WatchKey
+from addon_operator.kube import SYNC, WatchEvent
+
+
+class BlockingWatcher:
+    """Each watch call lists the current objects, then blocks until its stop is set."""
+
+    def __init__(self) -> None:
+        self.calls: list[dict[str, Any]] = []
+        self.ended = threading.Event()
+
+    def watch(self, resource: Any, *, stop: threading.Event, **options: Any
+              ) -> Iterator[WatchEvent]:
+        self.calls.append(options)
+        yield listing(SYNC, cm(f"list-{len(self.calls)}"))
+        stop.wait(5)
+        self.ended.set()
+
+
+class Collector:
+    def __init__(self) -> None:
+        self.events: list[WatchEvent] = []
+        self.got = threading.Semaphore(0)
+
+    def on_watch_event(self, key: WatchKey, event: WatchEvent) -> None:
+        self.events.append(event)
+        self.got.release()
+
+    def on_watch_error(self, key: WatchKey, message: str) -> None:
+        raise AssertionError(message)
+
+
+def test_late_joiner_relists_and_last_consumer_closes() -> None:
+    watcher = BlockingWatcher()
+    hub = WatchHub(watcher)
+    key = WatchKey(CONFIGMAPS, "ns1", "app=x", "metadata.name=a")
+    first, second = Collector(), Collector()
+    hub.subscribe(key, first)
+    assert first.got.acquire(timeout=5)
+    assert watcher.calls == [{"namespace": "ns1", "label_selector": "app=x",
+                              "field_selector": "metadata.name=a"}]
+    hub.subscribe(key, second)
+    assert second.got.acquire(timeout=5) and first.got.acquire(timeout=5)
+    assert len(watcher.calls) == 2
+    assert [e.items[0]["metadata"]["name"] for e in first.events] == ["list-1", "list-2"]
+    hub.unsubscribe(key, first)
+    assert hub.keys() == [key]
+    watcher.ended.clear()
+    hub.unsubscribe(key, second)
+    assert hub.keys() == [] and watcher.ended.wait(5)
