@@ -33,6 +33,9 @@ COPY --from=build /opt/venv /opt/venv
 COPY --from=build /opt/tools/bin/helm /opt/tools/bin/kubectl /usr/local/bin/
 COPY modules/ /modules/
 COPY global-hooks/ /global-hooks/
+# The bash hook framework where hooks written for upstream expect it.
+COPY operator/addon_operator/frameworks/shell_lib.sh /shell_lib.sh
+COPY operator/addon_operator/frameworks/shell/ /frameworks/shell/
 
 # Everything that writes goes under /tmp: the operator's temporary files (hook binding contexts,
 # values files), helm's private homes and kubectl's cache ($HOME/.kube) used by hooks.
