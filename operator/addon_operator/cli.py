@@ -13,10 +13,10 @@ import sys
 from collections.abc import Sequence
 
 from addon_operator import __version__
-from addon_operator.commands import migrate, modules, render, validate
+from addon_operator.commands import migrate, modules, render, run, sandbox, validate
 from addon_operator.commands.inputs import CommandError
 
-COMMANDS = (validate, render, modules, migrate)
+COMMANDS = (validate, render, modules, migrate, run, sandbox)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -1,0 +1,66 @@
+"""`addon-operator run`: the operator, in a pod or anywhere with a kubeconfig.
+
+Resolves the settings (flags > `ADDON_OPERATOR_*` / legacy variables > defaults, see
+`runtime.options`), sets up logging (`LOG_LEVEL`, `LOG_TYPE`), and runs `runtime.app.Operator`
+until SIGTERM or SIGINT, which stop it gracefully. Problems found before the operator can
+start (bad settings, broken modules or global hooks, no cluster, busy port) exit 1 with one line.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import threading
+
+from addon_operator import logs
+from addon_operator.commands.inputs import CommandError, add_dir_options
+from addon_operator.discovery import DiscoveryError
+from addon_operator.hooks import HookConfigError
+from addon_operator.kube import KubeConfigError
+from addon_operator.leader import LeaderSettingsError
+from addon_operator.runtime.app import Operator
+from addon_operator.runtime.options import (
+    OptionsError, RuntimeOptions, add_runtime_options, resolve_options,
+)
+from addon_operator.values import SchemaError
+
+HELP = "run the operator against the cluster of the kubeconfig (or the in-cluster account)"
+STARTUP_ERRORS = (DiscoveryError, HookConfigError, KubeConfigError, LeaderSettingsError,
+                  SchemaError, OSError)
+
+
+def register(subcommands: argparse._SubParsersAction) -> None:
+    parser = subcommands.add_parser("run", help=HELP, description=HELP)
+    add_dir_options(parser)
+    add_runtime_options(parser)
+    parser.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    options = options_from(args)
+    logs.configure(options.log_level, options.log_type)
+    stop = threading.Event()
+    stop_on_signals(stop)
+    return run_operator(Operator(options), stop)
+
+
+def options_from(args: argparse.Namespace) -> RuntimeOptions:
+    try:
+        return resolve_options(args, dict(os.environ))
+    except OptionsError as exc:
+        raise CommandError(str(exc)) from None
+
+
+def stop_on_signals(stop: threading.Event) -> None:
+    """SIGTERM and SIGINT set `stop` (graceful shutdown)."""
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stop.set())
+
+
+def run_operator(operator: Operator, stop: threading.Event) -> int:
+    """`operator.run(stop)`, with start-up problems turned into a one-line CommandError."""
+    try:
+        return operator.run(stop)
+    except STARTUP_ERRORS as exc:
+        raise CommandError(str(exc)) from None

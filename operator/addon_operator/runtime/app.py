@@ -1,0 +1,191 @@
+"""The composition root: builds every runtime part from `RuntimeOptions` and runs until stopped.
+
+`Operator(options).run(stop)` is what `addon-operator run` (and `sandbox`, in-process) call.
+Start-up, in order: discovery, the HTTP listener (so probes answer early), the Kubernetes client
+(the release namespace must exist, as for helm), with `ADDON_OPERATOR_HA=true` the wait for the
+leader Lease (`leader.py`), global hook configuration (a broken `--config` is fatal, as
+upstream), the Module/GlobalConfig objects (created when missing), the start-up converge, the
+workers and the watches. `stop` (set by SIGTERM/SIGINT) closes the queue, lets
+running tasks finish (up to `SHUTDOWN_GRACE` seconds), stops the watches and the listener.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+
+from prometheus_client import CollectorRegistry
+
+from addon_operator.bindings import HookBindings
+from addon_operator.discovery import discover
+from addon_operator.enablement import EnabledScriptRunner
+from addon_operator.helm import HelmClient, release_record_name
+from addon_operator.httpserver import Heartbeats, HttpServer
+from addon_operator.kube import KubeClient, Resource
+from addon_operator.leader import LeaderElector, LeaderSettings
+from addon_operator.metrics import HookMetrics, OperatorMetrics, metrics_prefix
+from addon_operator.queue import MAIN, QueueSettings, TaskQueues
+from addon_operator.values import GLOBAL_KEY, Schemas
+
+from .controllers import Controllers
+from .converge import Converger
+from .binding_runs import BindingRuns
+from .dispatch import TaskHandlers
+from .events import EventRecorder
+from .hook_runs import LifecycleHooks
+from .module_delete import ModuleDeleter
+from .module_run import ModuleRunner
+from .options import RuntimeOptions
+from .state import Request, RuntimeState
+from .status_writer import StatusWriter
+from .worker import Attempts, WorkerPools
+
+log = logging.getLogger(__name__)
+
+SECRETS = Resource("", "v1", "secrets", True, "Secret", "secret")
+TICK_SECONDS = 10.0          # live_ticks, as upstream
+SHUTDOWN_GRACE = 30.0
+HEARTBEAT_MAX_AGE = 60.0
+SYNC_TIMEOUT = 300.0         # how long start-up and module runs wait for Synchronization
+
+
+class Operator:
+    """One operator process; `port` is the bound HTTP port once `run` has started it."""
+
+    def __init__(self, options: RuntimeOptions,
+                 on_ready: Callable[[], None] | None = None) -> None:
+        self.options = options
+        self.port: int | None = None
+        self._on_ready = on_ready
+
+    def run(self, stop: threading.Event) -> int:
+        options = self.options
+        discovery = discover(options.modules_dirs, options.global_hooks_dir)
+        for warning in discovery.warnings:
+            log.warning("discovery: %s", warning)
+        registry, hook_registry = CollectorRegistry(), CollectorRegistry()
+        metrics = OperatorMetrics(registry, metrics_prefix(options.env))
+        hook_metrics = HookMetrics(hook_registry)
+        g = discovery.global_
+        state = RuntimeState(discovery, Schemas.load(g.config_schema, g.values_schema,
+                                                     owner=GLOBAL_KEY),
+                             [], options.stall_after)
+        heartbeats = Heartbeats(HEARTBEAT_MAX_AGE)
+        http = HttpServer(options.listen_address, options.listen_port, metrics=registry,
+                          hook_metrics=hook_registry, heartbeats=heartbeats,
+                          ready=lambda: state.global_.status.converged)
+        http.start()
+        self.port = http.port
+        kube = KubeClient.from_kubeconfig(options.kubeconfig, event_namespace=options.namespace)
+        try:
+            work = self._lead(kube, heartbeats, stop)
+            if work is None:
+                return 0
+            return self._serve(state, kube, metrics, hook_metrics, heartbeats, work)
+        finally:
+            http.stop()
+            kube.close()
+
+    def _lead(self, kube: KubeClient, heartbeats: Heartbeats,
+              stop: threading.Event) -> threading.Event | None:
+        """The event that ends the work: `stop` itself without leader election; with
+        `ADDON_OPERATOR_HA` an event set when `stop` is or leadership is lost, returned once this
+        replica leads (None when stopped before that)."""
+        settings = LeaderSettings.from_env(self.options.env, namespace=self.options.namespace)
+        if not settings.enabled:
+            return stop
+        leading, work = threading.Event(), threading.Event()
+        elector = LeaderElector.from_settings(kube, settings, on_started_leading=leading.set,
+                                              on_stopped_leading=work.set)
+
+        def campaign() -> None:
+            if elector.run(stop):
+                log.warning("leadership lost: stopping the work (the process should restart)")
+            work.set()
+
+        threading.Thread(target=campaign, name="leader-election", daemon=True).start()
+        log.info("waiting to lead as %s", elector.identity)
+        while not leading.is_set():
+            heartbeats.beat("main")
+            if stop.wait(0.2) or work.is_set():
+                return None
+        log.info("leading: starting the work")
+        return work
+
+    def _serve(self, state: RuntimeState, kube: KubeClient, metrics: OperatorMetrics,
+               hook_metrics: HookMetrics, heartbeats: Heartbeats, stop: threading.Event) -> int:
+        options = self.options
+        options.tmp_dir.mkdir(parents=True, exist_ok=True)
+        events = EventRecorder(kube)
+        hooks = LifecycleHooks(state, tmp_dir=options.tmp_dir / "hooks",
+                               timeout=options.hook_timeout, env=options.env, events=events,
+                               metrics=metrics, hook_metrics=hook_metrics, patcher=kube)
+        hooks.configure_global()
+        helm = HelmClient(
+            options.namespace, home=options.tmp_dir / "helm-home", binary=options.helm_binary,
+            kubeconfig=options.kubeconfig, history_max=options.helm_history_max,
+            timeout=options.helm_timeout, base_env=options.env,
+            delete_release_record=lambda name, ns, rev: kube.delete(
+                SECRETS, release_record_name(name, rev), namespace=ns, ignore_not_found=True),
+        )
+        queues = TaskQueues(QueueSettings(options.retry_initial_delay, options.retry_max_delay,
+                                          options.stall_after))
+        writer = StatusWriter(kube, state)
+        handlers = TaskHandlers(state, queues, writer, metrics)
+        attempts = Attempts()
+        pools = WorkerPools(queues, handlers.handle, handlers.finished, attempts=attempts,
+                            stop=stop)
+        bindings = BindingRuns(state, hooks, queues, ensure_queue=pools.ensure,
+                               request=handlers.request, requeue=handlers.requeue,
+                               sync_timeout=SYNC_TIMEOUT)
+        engine = HookBindings(kube, emit=bindings.emit, report=bindings.report)
+        bindings.attach(engine)
+        hooks.use_snapshots(bindings.snapshots)
+        handlers.wire(
+            Converger(state, hooks, queues, bindings=bindings, attempts=attempts, stop=stop,
+                      run_script=EnabledScriptRunner(options.tmp_dir / "enabled",
+                                                     base_env=options.env),
+                      metrics=metrics, writer=writer, request=handlers.request),
+            ModuleRunner(state, hooks, helm, bindings=bindings, events=events, metrics=metrics,
+                         work_dir=options.tmp_dir / "charts", requeue=handlers.requeue,
+                         stop=stop),
+            ModuleDeleter(state, hooks, helm, bindings=bindings, events=events),
+            bindings,
+        )
+        controllers = Controllers(kube, state, writer, request=handlers.request, stop=stop,
+                                  sleep=time.sleep)
+        modules_rv, globals_rv = controllers.seed()
+        handlers.request(Request(full=True, startup=True))
+        writer.global_config()
+        pools.ensure(MAIN, options.parallel + 1)
+        controllers.start(modules_rv, globals_rv)
+        log.info("operator started: %d modules, namespace %s", len(state.discovery.modules),
+                 options.namespace)
+        self._tick(state, metrics, queues, heartbeats, stop)
+        log.info("stopping: waiting up to %gs for running tasks", SHUTDOWN_GRACE)
+        queues.close()
+        engine.stop()
+        pools.join(SHUTDOWN_GRACE)
+        controllers.join(5.0)
+        return 0
+
+    def _tick(self, state: RuntimeState, metrics: OperatorMetrics, queues: TaskQueues,
+              heartbeats: Heartbeats, stop: threading.Event) -> None:
+        """The main thread's loop until `stop`: liveness, queue metrics, the ready moment."""
+        ready = False
+        last_tick = 0.0
+        while not stop.wait(0.2):
+            heartbeats.beat("main")
+            if not ready and state.global_.status.converged:
+                ready = True
+                log.info("first converge done: ready")
+                if self._on_ready is not None:
+                    self._on_ready()
+            now = time.monotonic()
+            if now - last_tick >= TICK_SECONDS:
+                last_tick = now
+                metrics.live_ticks.inc()
+                metrics.set_queue_lengths(queues.lengths())
+

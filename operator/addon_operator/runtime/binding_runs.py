@@ -1,0 +1,182 @@
+"""Kubernetes and schedule bindings in the runtime: enabling them, and the hook-run tasks.
+
+`bindings.HookBindings` watches and ticks; `BindingRuns` is its runtime side (reference
+addon-operator.md 4.6 and 4.8, shell-operator-hooks.md 2.6):
+
+- `emit(request)` queues one `GlobalHookRun` / `ModuleHookRun` task per request in the
+  binding's queue (a `main` Synchronization at the head), starting a worker for a new queue;
+- `enable_global()` (the start-up converge, after global `onStartup`) and `enable_module()`
+  (a module run, after `onStartup`) start the hooks' bindings and wait for their
+  Synchronization. A module's Synchronization tasks are run inline by its run, since the queue
+  never runs two tasks of one module at once; `disable_module()` stops them on disable;
+- `run(task)` runs a hook-run task: drops a stale request, waits for the hook's rate limit,
+  combines the same hook's requests queued right behind it, runs the hook once with all their
+  contexts, and unlocks Events after a Synchronization. A values change queues a `ModuleRun`
+  (module hooks) or a full converge (global hooks), except after a Synchronization.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+from addon_operator.bindings import HookBindings, HookRef, RunRequest, absorbable
+from addon_operator.hooks.contexts import render_contexts
+from addon_operator.hooks.execute import HookSpec
+from addon_operator.queue import MAIN, Task, TaskQueues, TaskType
+
+from .errors import RunFailed
+from .hook_runs import LifecycleHooks
+from .state import ModuleRuntime, Request, RuntimeState
+
+log = logging.getLogger(__name__)
+
+HOOK_TASKS = (TaskType.GLOBAL_HOOK_RUN, TaskType.MODULE_HOOK_RUN)
+POLL_SECONDS = 0.1
+
+
+class BindingRuns:
+    def __init__(self, state: RuntimeState, hooks: LifecycleHooks, queues: TaskQueues, *,
+                 ensure_queue: Callable[[str], None], request: Callable[[Request], None],
+                 requeue: Callable[[str], None], sync_timeout: float,
+                 sleep: Callable[[float], None] = time.sleep) -> None:
+        self._state = state
+        self._hooks = hooks
+        self._queues = queues
+        self._ensure_queue = ensure_queue
+        self._request = request
+        self._requeue = requeue
+        self._sync_timeout = sync_timeout
+        self._sleep = sleep
+        self._bindings: HookBindings | None = None
+        self._global_refs: list[HookRef] | None = None
+
+    def attach(self, bindings: HookBindings) -> None:
+        """The engine (built with `emit` and `report` of this object)."""
+        self._bindings = bindings
+
+    @property
+    def bindings(self) -> HookBindings:
+        if self._bindings is None:
+            raise RuntimeError("BindingRuns.attach() must be called first")
+        return self._bindings
+
+    # ---- from the engine (watch and timer threads) -----------------------------------------
+
+    def emit(self, request: RunRequest) -> None:
+        ref = request.hook
+        kind = TaskType.MODULE_HOOK_RUN if ref.module else TaskType.GLOBAL_HOOK_RUN
+        self._ensure_queue(request.queue)
+        self._queues.put(Task(kind, key=_key(ref), queue=request.queue, module=ref.module or "",
+                              payload={"request": request, "activation": request.binding}),
+                         head=request.synchronization and request.queue == MAIN)
+
+    def report(self, hook: HookRef, binding: str, message: str | None) -> None:
+        if message is not None:
+            log.warning("%s: binding %s: %s", hook.describe(), binding, message)
+
+    def snapshots(self, spec: HookSpec, module: str | None) -> dict[str, list[Any]]:
+        """`LifecycleHooks`' snapshot source."""
+        return self.bindings.snapshots(HookRef(spec.name, module), spec.config)
+
+    # ---- enabling ----------------------------------------------------------------------------
+
+    def enable_global(self) -> None:
+        """Start the global hooks' bindings (once) and wait for their Synchronization."""
+        if self._global_refs is None:
+            self._global_refs = self._enable(self._state.global_.hooks, None)
+        refs = self._global_refs
+        if refs and not self.bindings.wait_synchronized(refs, self._sync_timeout):
+            raise RunFailed("SynchronizationTimeout", "global hooks: kubernetes bindings not "
+                            f"synchronized within {self._sync_timeout:g}s")
+
+    def enable_module(self, runtime: ModuleRuntime, stop: threading.Event) -> None:
+        """Start the module's bindings (once per enable) and run its Synchronizations until
+        every binding that start-up waits for is synchronized (a no-op on later runs)."""
+        if not runtime.bindings_enabled:
+            self._enable(runtime.hooks or [], runtime.name)
+            runtime.bindings_enabled = True
+        refs = [HookRef(spec.name, runtime.name) for spec in runtime.hooks or []
+                if spec.config.kubernetes]
+        deadline = time.monotonic() + self._sync_timeout
+        while not all(self.bindings.synchronized(ref) for ref in refs):
+            for task in self._queues.remove(lambda t: _synchronization_of(t, runtime.name)):
+                self.run(task)
+            if stop.is_set() or time.monotonic() > deadline:
+                raise RunFailed("SynchronizationTimeout", f"module {runtime.name}: kubernetes "
+                                f"bindings not synchronized within {self._sync_timeout:g}s")
+            self._sleep(POLL_SECONDS)
+
+    def disable_module(self, runtime: ModuleRuntime) -> None:
+        for spec in runtime.hooks or []:
+            self.bindings.disable(HookRef(spec.name, runtime.name))
+        runtime.bindings_enabled = False
+
+    def _enable(self, specs: list[HookSpec], module: str | None) -> list[HookRef]:
+        refs = []
+        for spec in specs:
+            if not (spec.config.kubernetes or spec.config.schedules):
+                continue
+            ref = HookRef(spec.name, module)
+            self.bindings.enable_schedules(ref, spec.config)
+            self.bindings.enable_kubernetes(ref, spec.config)
+            refs.append(ref)
+        return refs
+
+    # ---- hook-run tasks ----------------------------------------------------------------------
+
+    def run(self, task: Task) -> None:
+        request: RunRequest = task.payload["request"]
+        ref = request.hook
+        spec, runtime = self._hook(ref)
+        if spec is None or not self.bindings.is_current(request):
+            return   # the hook or its module was disabled meanwhile
+        self._sleep(self.bindings.reserve(ref))
+        requests = [request, *self._absorb(task, request, spec)]
+        if not any(r.run_hook for r in requests):
+            self.bindings.done(requests)
+            return
+        contexts = render_contexts(self.bindings.contexts(ref, requests), spec.config.version)
+        changed = self._hooks.run_one(spec, runtime, contexts, request.binding,
+                                      str(task.payload.get("activation", "")),
+                                      allow_failure=all(r.allow_failure for r in requests))
+        self.bindings.done(requests)
+        if changed and not any(r.synchronization for r in requests):
+            if runtime is not None:
+                self._requeue(runtime.name)
+            else:
+                self._request(Request(full=True))
+
+    def _hook(self, ref: HookRef) -> tuple[HookSpec | None, ModuleRuntime | None]:
+        if ref.module is None:
+            specs, runtime = self._state.global_.hooks, None
+        else:
+            runtime = self._state.module(ref.module)
+            specs = runtime.hooks or []
+        return next((s for s in specs if s.name == ref.name), None), runtime
+
+    def _absorb(self, task: Task, head: RunRequest, spec: HookSpec) -> list[RunRequest]:
+        """Take the same hook's requests queued right behind `task` (combined into its run)."""
+        behind: list[tuple[Task, RunRequest]] = []
+        for pending in self._queues.pending(task.queue):
+            if pending.type not in HOOK_TASKS:
+                break
+            behind.append((pending, pending.payload["request"]))
+        count = absorbable(head, [r for _, r in behind], version=spec.config.version)
+        taken = {t.id for t, _ in behind[:count]}
+        self._queues.remove(lambda t: t.id in taken)
+        return [r for _, r in behind[:count]]
+
+
+def _key(ref: HookRef) -> str:
+    """The task key: the hook name, prefixed with its module (hook names repeat across modules)."""
+    return f"{ref.module}:{ref.name}" if ref.module else ref.name
+
+
+def _synchronization_of(task: Task, module: str) -> bool:
+    request = task.payload.get("request")
+    return (task.type is TaskType.MODULE_HOOK_RUN and task.module == module
+            and isinstance(request, RunRequest) and request.synchronization)

@@ -1,0 +1,220 @@
+"""The Module and GlobalConfig controllers: list-then-watch, turning spec changes into requests.
+
+`Controllers.seed()` runs once before the first converge: it creates a `Module` object with an
+empty spec for every discovered module that has none and `GlobalConfig/global` if missing, reads
+every object's spec and current status into the state, and returns the resourceVersions the
+watches start from. `start()` then runs one watch thread per kind (`KubeClient.watch`: resumes
+after disconnects, relists after 410 Gone). Only a change of `metadata.generation` counts, so
+the operator's own status writes never trigger work:
+
+- a Module change asks for a targeted converge of that module (settings, `enabled` and
+  `suspend` all go through enablement); a deleted Module resets the module to its defaults and
+  is created again, empty, so `kubectl get modules` keeps listing every module;
+- a GlobalConfig change asks for a full converge.
+The operator never writes spec.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Iterator
+from typing import Any, Protocol
+
+from addon_operator.kube import (
+    DELETED, GLOBAL_CONFIGS, MODULES, RELIST, SYNC, Conflict, KubeError, Listing, Resource,
+    WatchEvent,
+)
+
+from .state import ModuleRuntime, Request, RuntimeState
+from .status_writer import GLOBAL_NAME, StatusWriter
+
+log = logging.getLogger(__name__)
+
+API_VERSION = "addon-operator.io/v1alpha1"
+RESTART_DELAY = 1.0
+
+
+class ControllerPort(Protocol):
+    """What the controllers need from `kube.KubeClient`."""
+
+    def list(self, resource: Resource) -> Listing: ...
+    def create(self, resource: Resource, obj: dict[str, Any]) -> dict[str, Any]: ...
+    def watch(self, resource: Resource, *, stop: threading.Event,
+              resource_version: str | None = None) -> Iterator[WatchEvent]: ...
+
+
+def empty_object(kind: str, name: str) -> dict[str, Any]:
+    return {"apiVersion": API_VERSION, "kind": kind, "metadata": {"name": name}, "spec": {}}
+
+
+class Controllers:
+    def __init__(self, kube: ControllerPort, state: RuntimeState, writer: StatusWriter, *,
+                 request: Callable[[Request], None], stop: threading.Event,
+                 sleep: Callable[[float], None]) -> None:
+        self._kube = kube
+        self._state = state
+        self._writer = writer
+        self._request = request
+        self._stop = stop
+        self._sleep = sleep
+        self._threads: list[threading.Thread] = []
+
+    # ---- start-up --------------------------------------------------------------------------
+
+    def seed(self) -> tuple[str, str]:
+        """Create missing objects, load every spec and status; (modules rv, globalconfigs rv)."""
+        modules = self._kube.list(MODULES)
+        present = {item["metadata"]["name"] for item in modules.items}
+        created = [self._create("Module", rt.name, MODULES)
+                   for rt in self._state.known() if rt.name not in present]
+        configs = self._kube.list(GLOBAL_CONFIGS)
+        if not any(item["metadata"]["name"] == GLOBAL_NAME for item in configs.items):
+            created.append(self._create("GlobalConfig", GLOBAL_NAME, GLOBAL_CONFIGS))
+        if created:   # list again, so the watches start after our own creations
+            modules, configs = self._kube.list(MODULES), self._kube.list(GLOBAL_CONFIGS)
+        for item in modules.items:
+            runtime = self.apply_module(item)
+            runtime.written_status = item.get("status") or None
+            if runtime.module is None:
+                self._writer.module(runtime)
+        for item in configs.items:
+            if item["metadata"]["name"] == GLOBAL_NAME:
+                self.apply_global(item)
+                self._state.global_.written_status = item.get("status") or None
+        return modules.resource_version, configs.resource_version
+
+    def _create(self, kind: str, name: str, resource: Resource) -> str:
+        try:
+            self._kube.create(resource, empty_object(kind, name))
+            log.info("created %s %s with an empty spec", kind, name)
+        except Conflict:
+            pass  # created meanwhile by someone else: fine
+        return name
+
+    # ---- applying objects ------------------------------------------------------------------
+
+    def apply_module(self, obj: dict[str, Any]) -> ModuleRuntime:
+        """Take a Module's spec into the state if its generation is new; mark it reconciling."""
+        meta = obj.get("metadata", {})
+        runtime = self._state.module(meta["name"])
+        runtime.uid = meta.get("uid", "")
+        generation = int(meta.get("generation") or 0)
+        if generation == runtime.generation:
+            return runtime
+        spec = obj.get("spec") or {}
+        with self._state.lock:
+            runtime.settings = spec.get("settings")
+            runtime.spec_enabled = spec.get("enabled")
+            runtime.suspend = bool(spec.get("suspend"))
+            runtime.generation = generation
+            runtime.status.generation = generation
+            runtime.status.suspended = runtime.suspend
+            runtime.status.reconciling = runtime.module is not None and not runtime.suspend
+        return runtime
+
+    def apply_global(self, obj: dict[str, Any]) -> bool:
+        """Take GlobalConfig/global's spec into the state; True when its generation is new."""
+        meta = obj.get("metadata", {})
+        g = self._state.global_
+        g.uid = meta.get("uid", "")
+        generation = int(meta.get("generation") or 0)
+        if generation == g.generation:
+            return False
+        with self._state.lock:
+            g.settings = (obj.get("spec") or {}).get("settings")
+            g.generation = generation
+            g.status.generation = generation
+            g.status.reconciling = True
+        return True
+
+    # ---- watching --------------------------------------------------------------------------
+
+    def start(self, modules_rv: str, globals_rv: str) -> None:
+        for resource, rv, handle in ((MODULES, modules_rv, self.on_module_event),
+                                     (GLOBAL_CONFIGS, globals_rv, self.on_global_event)):
+            thread = threading.Thread(target=self._watch, args=(resource, rv, handle),
+                                      name=f"watch-{resource.plural}", daemon=True)
+            thread.start()
+            self._threads.append(thread)
+
+    def join(self, timeout: float) -> None:
+        for thread in self._threads:
+            thread.join(timeout)
+
+    def _watch(self, resource: Resource, rv: str | None,
+               handle: Callable[[WatchEvent], None]) -> None:
+        while not self._stop.is_set():
+            try:
+                for event in self._kube.watch(resource, stop=self._stop, resource_version=rv):
+                    handle(event)
+                return
+            except KubeError as exc:
+                log.warning("watch of %s failed, listing again: %s", resource.describe(), exc)
+                rv = None
+                self._sleep(RESTART_DELAY)
+
+    def on_module_event(self, event: WatchEvent) -> None:
+        if event.type in (SYNC, RELIST):
+            listed = {item["metadata"]["name"] for item in event.items}
+            for runtime in list(self._state.modules.values()):
+                if runtime.name not in listed and runtime.generation:
+                    self._module_deleted(runtime.name)
+            for item in event.items:
+                self._module_changed(item)
+        elif event.type == DELETED:
+            self._module_deleted(event.object["metadata"]["name"])
+        else:
+            self._module_changed(event.object)
+
+    def _module_changed(self, obj: dict[str, Any]) -> None:
+        before = self._state.module(obj["metadata"]["name"]).generation
+        runtime = self.apply_module(obj)
+        if runtime.generation == before:
+            return
+        log.info("Module %s changed (generation %d)", runtime.name, runtime.generation)
+        self._writer.module(runtime)
+        if runtime.module is not None:
+            self._request(Request(modules=frozenset({runtime.name})))
+
+    def _module_deleted(self, name: str) -> None:
+        runtime = self._state.module(name)
+        if runtime.module is None:
+            with self._state.lock:
+                self._state.modules.pop(name, None)
+            return
+        log.info("Module %s was deleted: back to defaults, creating it again", name)
+        with self._state.lock:
+            runtime.settings, runtime.spec_enabled, runtime.suspend = None, None, False
+            runtime.generation = 0
+            runtime.status.suspended = False
+            runtime.written_status = None
+        self._request(Request(modules=frozenset({name})))
+        try:
+            self._create("Module", name, MODULES)
+        except KubeError as exc:
+            log.warning("cannot create Module %s again: %s", name, exc)
+
+    def on_global_event(self, event: WatchEvent) -> None:
+        objects = event.items if event.type in (SYNC, RELIST) else [event.object]
+        for obj in objects:
+            if obj.get("metadata", {}).get("name") != GLOBAL_NAME:
+                continue
+            if event.type == DELETED:
+                self._global_deleted()
+            elif self.apply_global(obj):
+                log.info("GlobalConfig global changed (generation %d)",
+                         self._state.global_.generation)
+                self._writer.global_config()
+                self._request(Request(full=True))
+
+    def _global_deleted(self) -> None:
+        log.info("GlobalConfig global was deleted: back to defaults, creating it again")
+        g = self._state.global_
+        with self._state.lock:
+            g.settings, g.generation, g.written_status = None, 0, None
+        self._request(Request(full=True))
+        try:
+            self._create("GlobalConfig", GLOBAL_NAME, GLOBAL_CONFIGS)
+        except KubeError as exc:
+            log.warning("cannot create GlobalConfig global again: %s", exc)

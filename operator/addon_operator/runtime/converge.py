@@ -1,0 +1,178 @@
+"""The converge (upstream `ConvergeModules`, reference addon-operator.md 5.4 and 3.3).
+
+Called by the task handlers for a `ConvergeModules` task. It takes the pending `Request` from
+the state (so coalesced converge tasks lose nothing) and:
+
+1. checks the global settings (invalid: `SettingsValid=False` on GlobalConfig, nothing runs);
+2. on the first converge after start, runs the global `onStartup` hooks, then starts the global
+   hooks' kubernetes and schedule bindings and waits for their Synchronization;
+3. for a full converge (start-up, GlobalConfig change, `afterAll` change) runs `beforeAll`;
+4. decides enablement for every module (DESIGN.md 4.2; enabled scripts see the modules enabled
+   earlier in the pass), which also notices a change of `spec.enabled` alone;
+5. queues `ModuleDelete` for modules that became disabled and waits for their first attempt,
+   then queues `ModuleRun` tasks weight group by weight group, waiting for each group's first
+   attempt (a failing module is retried by the queue and does not hold the next group);
+   a full converge runs every enabled module, a targeted one (a Module change) only the
+   changed modules and those whose enablement flipped;
+6. for a full converge runs `afterAll`, and asks for another full converge when it changed
+   the global values. The first full converge makes the operator ready (`/readyz`) and queues
+   the purge of releases whose module is gone (`DiscoverHelmReleases`).
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from addon_operator.enablement import Decision, ScriptRunner, decide
+from addon_operator.metrics import OPERATOR_STARTUP, OperatorMetrics
+from addon_operator.queue import Task, TaskQueues, TaskType
+from addon_operator.values import checksum, validate_settings
+
+from .binding_runs import BindingRuns
+from .errors import RunFailed
+from .hook_runs import LifecycleHooks
+from .state import Request, RuntimeState
+from .status_writer import StatusWriter
+from .worker import Attempts
+
+log = logging.getLogger(__name__)
+
+GLOBAL_CHANGED = "GlobalConfigChanged"
+MODULE_CHANGED = "ModuleChanged"
+AFTER_ALL_CHANGED = "AfterAll-Hooks-Change-Values"
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What one converge queues: deletes (reverse run order) and runs (run order)."""
+
+    deletes: list[Task]
+    runs: list[Task]
+
+
+class Converger:
+    def __init__(self, state: RuntimeState, hooks: LifecycleHooks, queues: TaskQueues, *,
+                 bindings: BindingRuns, attempts: Attempts, stop: threading.Event,
+                 run_script: ScriptRunner, metrics: OperatorMetrics, writer: StatusWriter,
+                 request: Callable[[Request], None]) -> None:
+        self._state = state
+        self._hooks = hooks
+        self._bindings = bindings
+        self._queues = queues
+        self._attempts = attempts
+        self._stop = stop
+        self._run_script = run_script
+        self._metrics = metrics
+        self._writer = writer
+        self._request = request
+        self._started = False
+
+    def converge(self) -> None:
+        request = self._state.take_request()
+        if not request:
+            return
+        try:
+            self._converge(request)
+        except RunFailed:
+            self._state.request(request)   # the retry does the same work
+            raise
+
+    def _converge(self, request: Request) -> None:
+        started = time.monotonic()
+        g = self._state.global_
+        activation = (OPERATOR_STARTUP if request.startup
+                      else GLOBAL_CHANGED if request.full else MODULE_CHANGED)
+        problems = [f"{p.path}: {p.message}"
+                    for p in validate_settings(g.settings, g.schemas, "global")]
+        g.status.settings_problems = problems
+        if problems:
+            log.warning("invalid global settings, nothing runs: %s", "; ".join(problems))
+            self._metrics.config_values_errors_total.inc()
+            self._state.request(request)  # kept until the settings are fixed
+            return
+        if request.startup and not self._started:
+            self._hooks.run_global("onStartup", activation)
+            self._started = True
+        if request.startup:
+            self._bindings.enable_global()
+        if request.full:
+            self._hooks.run_global("beforeAll", activation)
+        plan = self.plan(self._decide(), request, activation)
+        self._run_and_wait(plan.deletes)
+        for _, group in itertools.groupby(plan.runs, key=self._weight):
+            if self._stop.is_set():
+                raise RunFailed("Stopped", "the operator is stopping: converge interrupted")
+            self._run_and_wait(list(group))
+        if request.full:
+            before = checksum(self._state.global_values())
+            self._hooks.run_global("afterAll", activation)
+            if checksum(self._state.global_values()) != before:
+                log.info("afterAll hooks changed the global values: converging again")
+                self._request(Request(full=True))
+            if not g.status.converged:
+                self._queues.put(Task(TaskType.DISCOVER_RELEASES))
+                self._bindings.bindings.start_schedules()
+            g.status.converged = True
+        seconds = time.monotonic() - started
+        self._metrics.convergence_seconds.inc(seconds, activation=activation)
+        self._metrics.convergence_total.labels(activation=activation).inc()
+        log.info("converge done in %.2fs (%s)", seconds, activation)
+
+    def _decide(self) -> list[Decision]:
+        modules = self._state.known()
+        return decide(
+            self._state.discovery,
+            specs={rt.name: rt.spec_enabled for rt in modules},
+            dynamic=self._state.global_.dynamic_enabled,
+            values_for=self._state.documents_for,
+            run_script=self._run_script,
+            previous={rt.name: bool(rt.status.enabled) for rt in modules},
+        )
+
+    def plan(self, decisions: list[Decision], request: Request, activation: str) -> Plan:
+        """Record the decisions and choose the tasks; modules in scope that need no task stop
+        showing `Reconciling`. Suspended modules are left exactly as they are."""
+        deletes: list[Task] = []
+        runs: list[Task] = []
+        for decision in decisions:
+            rt = self._state.modules[decision.module]
+            if rt.suspend:
+                continue
+            previous = rt.status.enabled
+            rt.status.enabled = decision.enabled
+            rt.status.enabled_reason = decision.reason
+            rt.status.enabled_message = decision.message
+            in_scope = request.full or rt.name in request.modules
+            payload = {"activation": activation}
+            if decision.enabled and (previous is not True or in_scope):
+                if previous is not True:
+                    rt.startup_due = True
+                runs.append(Task(TaskType.MODULE_RUN, key=rt.name, payload=payload))
+            elif not decision.enabled and previous is not False:
+                deletes.append(Task(TaskType.MODULE_DELETE, key=rt.name,
+                                    payload={**payload, "startup": previous is None}))
+            elif in_scope:
+                rt.status.reconciling = False
+                self._writer.module(rt)
+        deletes.reverse()
+        return Plan(deletes, runs)
+
+    def _weight(self, task: Task) -> int:
+        module = self._state.modules[task.key].module
+        return module.weight if module is not None else 0
+
+    def _run_and_wait(self, tasks: list[Task]) -> None:
+        if not tasks:
+            return
+        seen = [(task, self._attempts.count(task)) for task in tasks]
+        for task in tasks:
+            runtime = self._state.modules[task.key]
+            runtime.status.reconciling = True
+            self._writer.module(runtime)
+            self._queues.put(task)
+        self._attempts.wait(seen, self._queues, self._stop)

@@ -1,0 +1,200 @@
+"""One module run (upstream `ModuleRun`, reference addon-operator.md 5.5 and 6).
+
+Called by the task handlers for a `ModuleRun` task of an enabled, not suspended module:
+
+1. the settings are checked against `openapi/config-values.yaml`; invalid settings stop here
+   (`SettingsValid=False`, `Stalled`), nothing runs and the release keeps its last good values;
+2. hooks are configured on the first run after start; `onStartup` hooks run on the first run
+   after start or enable, then the hooks' kubernetes and schedule bindings start and their
+   Synchronization runs (`binding_runs`); then `beforeHelm`;
+3. Helm: values checked against the values schema and `x-required-for-helm`, chart rendered,
+   `helm upgrade --install` only when `should_upgrade` says so (no release, not deployed,
+   rendered-manifest checksum changed), Events for every Helm action;
+4. `afterHelm`; when it changed the module's values another run is queued (exactly one more,
+   since the next `afterHelm` sees the same values).
+A failure raises `RunFailed`; the queue retries the task with backoff.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Protocol, TypeVar
+
+from addon_operator.helm import (
+    HelmError, ReleaseInfo, manifest_checksum, prepare_chart, should_upgrade,
+)
+from addon_operator.kube import NORMAL, WARNING
+from addon_operator.logs import bind
+from addon_operator.metrics import OperatorMetrics
+from addon_operator.status.module import (
+    INSTALL_FAILED, INSTALL_SUCCEEDED, RENDER_FAILED, UNLOCKED, UP_TO_DATE, UPGRADE_FAILED,
+    UPGRADE_SUCCEEDED,
+)
+from addon_operator.status.verdict import HELM_FAILED, VALUES_INVALID
+from addon_operator.values import (
+    GLOBAL_KEY, PatchError, check_helm_values, checksum, validate_settings, validate_values,
+)
+
+from .binding_runs import BindingRuns
+from .errors import RunFailed
+from .events import EventRecorder
+from .hook_runs import LifecycleHooks, known_module, patch_problem
+from .state import ModuleRuntime, RuntimeState
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+
+class Helm(Protocol):
+    """What a module run needs from `helm.HelmClient`."""
+
+    def render(self, release: str, chart_dir: Path, values_file: Path) -> str: ...
+    def status(self, release: str) -> ReleaseInfo | None: ...
+    def upgrade(self, release: str, chart_dir: Path, values_file: Path, checksum: str
+                ) -> ReleaseInfo: ...
+    def uninstall(self, release: str) -> bool: ...
+    def list_releases(self) -> list[ReleaseInfo]: ...
+
+
+class ModuleRunner:
+    """Runs modules; `requeue(name)` queues one more run (after an `afterHelm` values change)."""
+
+    def __init__(self, state: RuntimeState, hooks: LifecycleHooks, helm: Helm, *,
+                 bindings: BindingRuns, events: EventRecorder, metrics: OperatorMetrics,
+                 work_dir: Path, requeue: Callable[[str], None], stop: threading.Event) -> None:
+        self._state = state
+        self._hooks = hooks
+        self._bindings = bindings
+        self._stop = stop
+        self._helm = helm
+        self._events = events
+        self._metrics = metrics
+        self._work_dir = work_dir
+        self._requeue = requeue
+
+    def run(self, name: str, activation: str) -> None:
+        runtime = self._state.module(name)
+        module = runtime.module
+        if module is None or runtime.suspend or runtime.status.enabled is not True:
+            return  # disabled meanwhile, suspended, or no such module: nothing to do
+        if not self.settings_valid(runtime):
+            return
+        started = time.monotonic()
+        logger = bind(log, module=name)
+        self._hooks.ensure_module_hooks(runtime)
+        if runtime.startup_due:
+            self._hooks.run_module(runtime, "onStartup", activation)
+            runtime.startup_due = False
+        self._bindings.enable_module(runtime, self._stop)
+        self._hooks.run_module(runtime, "beforeHelm", activation)
+        if module.has_chart:
+            self._helm_phase(runtime, activation)
+        before = self._values_checksum(runtime)
+        self._hooks.run_module(runtime, "afterHelm", activation)
+        if self._values_checksum(runtime) != before:
+            logger.info("afterHelm hooks changed the values: queueing one more run")
+            self._requeue(name)
+        self._metrics.module_run_seconds.labels(module=name, activation=activation).observe(
+            time.monotonic() - started)
+        logger.info("module run done")
+
+    def settings_valid(self, runtime: ModuleRuntime) -> bool:
+        """Check `spec.settings`; the problems go to the status (`SettingsValid`)."""
+        if runtime.schema_error is not None:
+            problems = [runtime.schema_error]
+        else:
+            found = validate_settings(runtime.settings, runtime.schemas, f"module {runtime.name}")
+            problems = [f"{p.path}: {p.message}" for p in found]
+        if problems and problems != runtime.status.settings_problems:
+            self._metrics.config_values_errors_total.inc()
+            bind(log, module=runtime.name).warning("invalid settings: %s", "; ".join(problems))
+        runtime.status.settings_problems = problems
+        return not problems
+
+    def _values_checksum(self, runtime: ModuleRuntime) -> str:
+        try:
+            return checksum(self._state.module_values(runtime))
+        except PatchError as exc:
+            raise patch_problem(exc, f"module {runtime.name}") from None
+
+    def _helm_phase(self, runtime: ModuleRuntime, activation: str) -> None:
+        name = runtime.name
+        started = time.monotonic()
+        try:
+            values, _ = self._state.module_documents(runtime)
+        except PatchError as exc:
+            raise patch_problem(exc, f"module {name}") from None
+        self._check_values(runtime, values)
+        work = self._work_dir / name
+        work.mkdir(parents=True, exist_ok=True)
+        values_file = work / "values.json"
+        values_file.write_text(json.dumps(values, default=str))
+        status = runtime.status
+        try:
+            chart = prepare_chart(known_module(runtime).path, name, work / "chart")
+            manifest = self._timed(name, activation, "template",
+                                   lambda: self._helm.render(name, chart, values_file))
+            digest = manifest_checksum(manifest)
+            current = self._timed(name, activation, "check-upgrade",
+                                  lambda: self._helm.status(name))
+        except HelmError as exc:
+            status.helm_reason, status.helm_message = RENDER_FAILED, str(exc)
+            self._events.post(runtime.involved, WARNING, "HelmFailed", str(exc))
+            raise RunFailed(HELM_FAILED, str(exc)) from None
+        upgrade, why = should_upgrade(current, digest)
+        if upgrade:
+            status.release = self._upgrade(runtime, chart, values_file, digest, current, why,
+                                           activation)
+        else:
+            status.release, status.helm_reason, status.helm_message = current, UP_TO_DATE, ""
+        self._metrics.module_helm_seconds.labels(module=name, activation=activation).observe(
+            time.monotonic() - started)
+
+    def _upgrade(self, runtime: ModuleRuntime, chart: Path, values_file: Path, digest: str,
+                 current: ReleaseInfo | None, why: str, activation: str) -> ReleaseInfo:
+        name, status = runtime.name, runtime.status
+        try:
+            info = self._timed(name, activation, "upgrade",
+                               lambda: self._helm.upgrade(name, chart, values_file, digest))
+        except HelmError as exc:
+            status.helm_reason = INSTALL_FAILED if current is None else UPGRADE_FAILED
+            status.helm_message = str(exc)
+            self._events.post(runtime.involved, WARNING, status.helm_reason, str(exc))
+            raise RunFailed(HELM_FAILED, str(exc)) from None
+        if current is None:
+            status.helm_reason, action = INSTALL_SUCCEEDED, "installed"
+        elif current.pending:
+            status.helm_reason, action = UNLOCKED, f"recovered from {current.status} and upgraded"
+        else:
+            status.helm_reason, action = UPGRADE_SUCCEEDED, "upgraded"
+        status.helm_message = f"release {name} {action} to revision {info.revision}: {why}"
+        self._events.post(runtime.involved, NORMAL, status.helm_reason, status.helm_message)
+        bind(log, module=name).info(status.helm_message)
+        return info
+
+    def _check_values(self, runtime: ModuleRuntime, values: dict) -> None:
+        """Values against the values schemas and `x-required-for-helm`, before Helm runs."""
+        module = known_module(runtime)
+        g = self._state.global_
+        stores = ((values[GLOBAL_KEY], g.schemas, "global", GLOBAL_KEY),
+                  (values[module.key], runtime.schemas, f"module {module.name}", module.key))
+        problems = [p for v, s, o, k in stores for p in validate_values(v, s, o, key=k)]
+        problems += [p for v, s, o, k in stores for p in check_helm_values(v, s, o, key=k)]
+        if problems:
+            raise RunFailed(VALUES_INVALID, "values for Helm are invalid: "
+                            + "; ".join(str(p) for p in problems))
+
+    def _timed(self, name: str, activation: str, operation: str, call: Callable[[], T]) -> T:
+        started = time.monotonic()
+        try:
+            return call()
+        finally:
+            self._metrics.helm_operation_seconds.labels(
+                module=name, activation=activation, operation=operation).observe(
+                time.monotonic() - started)
+

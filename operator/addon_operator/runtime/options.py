@@ -1,0 +1,129 @@
+"""The settings of one operator process, resolved from flags, environment and defaults.
+
+Names follow upstream (reference addon-operator.md 9.1, DESIGN.md section 5): flag >
+`ADDON_OPERATOR_*` variable > legacy variable > default. The `run` and `sandbox` commands build
+a `RuntimeOptions` with `resolve_options` and hand it to `app.Operator`. Pure: the environment
+is passed in.
+"""
+
+from __future__ import annotations
+
+import argparse
+import tempfile
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from addon_operator.settings import resolve_global_hooks_dir, resolve_modules_dirs
+
+DEFAULT_NAMESPACE = "default"
+DEFAULT_LISTEN_ADDRESS = "0.0.0.0"
+DEFAULT_LISTEN_PORT = 9650
+DEFAULT_HELM_HISTORY_MAX = 10
+DEFAULT_HELM_TIMEOUT = "20m"
+DEFAULT_HOOK_TIMEOUT = 600.0
+DEFAULT_PARALLEL = 4
+DEFAULT_TMP_DIR = str(Path(tempfile.gettempdir()) / "addon-operator")   # upstream's default
+
+
+class OptionsError(ValueError):
+    """A setting has a value that cannot be used (names the flag or variable)."""
+
+
+@dataclass(frozen=True)
+class RuntimeOptions:
+    """Everything `app.Operator` needs to know before it starts."""
+
+    namespace: str
+    modules_dirs: list[Path]
+    global_hooks_dir: Path | None
+    tmp_dir: Path
+    kubeconfig: str | None = None
+    listen_address: str = DEFAULT_LISTEN_ADDRESS
+    listen_port: int = DEFAULT_LISTEN_PORT
+    helm_binary: str = "helm"
+    helm_history_max: int = DEFAULT_HELM_HISTORY_MAX
+    helm_timeout: str = DEFAULT_HELM_TIMEOUT
+    hook_timeout: float = DEFAULT_HOOK_TIMEOUT
+    parallel: int = DEFAULT_PARALLEL           # equal-weight module runs at once
+    retry_initial_delay: float = 5.0
+    retry_max_delay: float = 300.0
+    stall_after: int = 5
+    log_level: str = "info"
+    log_type: str = "text"
+    env: Mapping[str, str] = field(default_factory=dict)  # the environment hooks inherit
+
+
+def add_runtime_options(parser: argparse.ArgumentParser) -> None:
+    """The flags of `run` (also used by `sandbox`); each defaults to its environment variable."""
+    parser.add_argument("--namespace", help="namespace of the Helm releases and Events "
+                        "(default: $ADDON_OPERATOR_NAMESPACE or 'default')")
+    parser.add_argument("--kubeconfig", help="kubeconfig file (default: $KUBECONFIG, the "
+                        "in-cluster service account, or ~/.kube/config)")
+    parser.add_argument("--tmp-dir", help="directory for hook files and charts "
+                        f"(default: $ADDON_OPERATOR_TMP_DIR or {DEFAULT_TMP_DIR})")
+    parser.add_argument("--listen-address", help="HTTP address of /metrics, /healthz, /readyz "
+                        "(default: $ADDON_OPERATOR_LISTEN_ADDRESS or 0.0.0.0)")
+    parser.add_argument("--listen-port", type=int, help="HTTP port; 0 picks a free one "
+                        "(default: $ADDON_OPERATOR_LISTEN_PORT or 9650)")
+    parser.add_argument("--parallel", type=int, help="equal-weight module runs at once "
+                        f"(default: $ADDON_OPERATOR_PARALLEL or {DEFAULT_PARALLEL})")
+
+
+def resolve_options(args: argparse.Namespace, env: Mapping[str, str]) -> RuntimeOptions:
+    """The options from parsed flags (see `add_runtime_options` plus the dir options) and `env`."""
+    hooks_default = "global-hooks" if Path("global-hooks").is_dir() else None
+    tmp = args.tmp_dir or env.get("ADDON_OPERATOR_TMP_DIR") or DEFAULT_TMP_DIR
+    return RuntimeOptions(
+        namespace=args.namespace or env.get("ADDON_OPERATOR_NAMESPACE") or DEFAULT_NAMESPACE,
+        modules_dirs=resolve_modules_dirs(args.modules_dir, env),
+        global_hooks_dir=resolve_global_hooks_dir(args.global_hooks_dir, env,
+                                                  default=hooks_default),
+        tmp_dir=Path(tmp),
+        kubeconfig=args.kubeconfig or env.get("KUBECONFIG") or None,
+        listen_address=args.listen_address or env.get("ADDON_OPERATOR_LISTEN_ADDRESS")
+        or DEFAULT_LISTEN_ADDRESS,
+        listen_port=_int(args.listen_port, env, "ADDON_OPERATOR_LISTEN_PORT",
+                         DEFAULT_LISTEN_PORT, 0),
+        helm_history_max=_int(None, env, "HELM_HISTORY_MAX", DEFAULT_HELM_HISTORY_MAX, 1),
+        helm_timeout=env.get("HELM_TIMEOUT") or DEFAULT_HELM_TIMEOUT,
+        hook_timeout=float(_int(None, env, "ADDON_OPERATOR_HOOK_TIMEOUT_SECONDS",
+                                int(DEFAULT_HOOK_TIMEOUT), 1)),
+        parallel=_int(args.parallel, env, "ADDON_OPERATOR_PARALLEL", DEFAULT_PARALLEL, 1),
+        retry_initial_delay=_float(env, "ADDON_OPERATOR_RETRY_INITIAL_DELAY_SECONDS", 5.0),
+        retry_max_delay=_float(env, "ADDON_OPERATOR_RETRY_MAX_DELAY_SECONDS", 300.0),
+        log_level=(env.get("LOG_LEVEL") or "info").lower(),
+        log_type=(env.get("LOG_TYPE") or "text").lower(),
+        env=dict(env),
+    )
+
+
+def _int(flag: int | None, env: Mapping[str, str], name: str, default: int, minimum: int) -> int:
+    if flag is not None:
+        value, source = flag, f"--{name.lower().replace('addon_operator_', '').replace('_', '-')}"
+    else:
+        raw = env.get(name)
+        if not raw:
+            return default
+        source = f"${name}"
+        try:
+            value = int(raw)
+        except ValueError:
+            raise OptionsError(f"{source}={raw!r} is not an integer") from None
+    if value < minimum:
+        raise OptionsError(f"{source}={value} must be at least {minimum}")
+    return value
+
+
+def _float(env: Mapping[str, str], name: str, default: float) -> float:
+    raw = env.get(name)
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise OptionsError(f"${name}={raw!r} is not a number") from None
+    if value <= 0:
+        raise OptionsError(f"${name}={raw!r} must be positive")
+    return value
+

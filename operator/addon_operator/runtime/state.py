@@ -1,0 +1,180 @@
+"""What the runtime remembers between tasks: per-module and global state, and pending requests.
+
+The controllers write the users' side (spec settings, `enabled`, `suspend`, generation) and ask
+for work with `request()`; the converge, module-run and module-delete handlers read it, store
+hook values patches and fill the `ModuleState` / `GlobalState` the status writer renders.
+Values are composed here, always from the current layers (DESIGN.md 4.1), so a settings change
+is seen by the next run without any cache to invalidate.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from typing import Any
+
+from addon_operator.hooks.execute import HookSpec
+from addon_operator.models import Discovery, ModuleDef
+from addon_operator.status import GlobalState, ModuleState
+from addon_operator.values import (
+    GLOBAL_KEY,
+    Schemas,
+    SchemaError,
+    compose,
+    config_values,
+    helm_values,
+)
+
+Values = dict[str, Any]
+Op = dict[str, Any]
+
+
+@dataclass
+class ModuleRuntime:
+    """One Module object and, when it exists on disk, its module."""
+
+    name: str
+    module: ModuleDef | None               # None: a Module object with no module on disk
+    status: ModuleState
+    schemas: Schemas = field(default_factory=Schemas)
+    schema_error: str | None = None        # the module's openapi files are broken
+    settings: Values | None = None         # spec.settings
+    spec_enabled: bool | None = None       # spec.enabled
+    suspend: bool = False                  # spec.suspend
+    generation: int = 0                    # metadata.generation last seen
+    uid: str = ""
+    patches: list[Op] = field(default_factory=list)   # stored hook values patches
+    hooks: list[HookSpec] | None = None    # configured at the first run after start
+    startup_due: bool = True               # onStartup runs at the first run after start/enable
+    bindings_enabled: bool = False         # kubernetes/schedule bindings started (binding_runs)
+    written_status: Values | None = None   # the status as last written (or read at start)
+
+    @property
+    def involved(self) -> Values:
+        """The object reference Events point at."""
+        return {"apiVersion": "addon-operator.io/v1alpha1", "kind": "Module",
+                "metadata": {"name": self.name, "uid": self.uid}}
+
+
+@dataclass
+class GlobalRuntime:
+    """`GlobalConfig/global` and the global hooks' values."""
+
+    schemas: Schemas
+    hooks: list[HookSpec]
+    status: GlobalState
+    settings: Values | None = None
+    generation: int = 0
+    uid: str = ""
+    patches: list[Op] = field(default_factory=list)
+    dynamic_enabled: dict[str, bool] = field(default_factory=dict)  # module name -> flag
+    written_status: Values | None = None
+
+    @property
+    def involved(self) -> Values:
+        return {"apiVersion": "addon-operator.io/v1alpha1", "kind": "GlobalConfig",
+                "metadata": {"name": "global", "uid": self.uid}}
+
+
+@dataclass(frozen=True)
+class Request:
+    """Work asked for since the last converge: everything (`full`), or some modules."""
+
+    full: bool = False
+    startup: bool = False
+    modules: frozenset[str] = frozenset()
+
+    def __bool__(self) -> bool:
+        return self.full or bool(self.modules)
+
+    def merged(self, other: Request) -> Request:
+        return Request(self.full or other.full, self.startup or other.startup,
+                       self.modules | other.modules)
+
+
+class RuntimeState:
+    """All modules (in run order) and the global part, plus the pending converge request."""
+
+    def __init__(self, discovery: Discovery, global_schemas: Schemas, global_hooks: list[HookSpec],
+                 stall_after: int) -> None:
+        self.discovery = discovery
+        self.stall_after = stall_after
+        self.lock = threading.RLock()
+        self.global_ = GlobalRuntime(global_schemas, global_hooks,
+                                     GlobalState(generation=0, stalled_after=stall_after))
+        self.modules: dict[str, ModuleRuntime] = {}
+        for module in discovery.modules:
+            self.modules[module.name] = self._new_module(module.name, module)
+        self._request = Request()
+
+    def _new_module(self, name: str, module: ModuleDef | None) -> ModuleRuntime:
+        status = ModuleState(name=name, generation=0, stalled_after=self.stall_after,
+                             module_known=module is not None)
+        runtime = ModuleRuntime(name, module, status)
+        if module is not None:
+            status.weight = module.weight
+            status.has_chart = module.has_chart
+            try:
+                runtime.schemas = Schemas.load(module.config_schema, module.values_schema,
+                                               owner=f"module {module.name}")
+            except SchemaError as exc:
+                runtime.schema_error = str(exc)
+        return runtime
+
+    def module(self, name: str) -> ModuleRuntime:
+        """The runtime of `name`; a Module object without a module on disk gets one too."""
+        with self.lock:
+            if name not in self.modules:
+                self.modules[name] = self._new_module(name, None)
+            return self.modules[name]
+
+    def known(self) -> list[ModuleRuntime]:
+        """Runtimes of the discovered modules, in run order."""
+        return [self.modules[m.name] for m in self.discovery.modules]
+
+    # ---- requests --------------------------------------------------------------------------
+
+    def request(self, request: Request) -> None:
+        with self.lock:
+            self._request = self._request.merged(request)
+
+    def take_request(self) -> Request:
+        with self.lock:
+            taken, self._request = self._request, Request()
+            return taken
+
+    # ---- values ----------------------------------------------------------------------------
+
+    def global_values(self) -> Values:
+        g = self.global_
+        return compose(self.discovery.global_.static_values, g.schemas, g.settings,
+                       list(g.patches), GLOBAL_KEY)
+
+    def global_documents(self) -> tuple[Values, Values]:
+        """($VALUES_PATH, $CONFIG_VALUES_PATH) of global hooks."""
+        return ({GLOBAL_KEY: self.global_values()},
+                {GLOBAL_KEY: config_values(self.global_.settings)})
+
+    def module_values(self, runtime: ModuleRuntime) -> Values:
+        module = _known(runtime)
+        return compose(module.static_values, runtime.schemas, runtime.settings,
+                       list(runtime.patches), module.key)
+
+    def module_documents(self, runtime: ModuleRuntime) -> tuple[Values, Values]:
+        """($VALUES_PATH, $CONFIG_VALUES_PATH) of module hooks and enabled scripts; the first is
+        also the document given to Helm."""
+        module = _known(runtime)
+        values = helm_values(self.global_values(), module.key, self.module_values(runtime))
+        config = {GLOBAL_KEY: config_values(self.global_.settings),
+                  module.key: config_values(runtime.settings)}
+        return values, config
+
+    def documents_for(self, module: ModuleDef) -> tuple[Values, Values]:
+        """`enablement.ValuesFor`: the documents of a discovered module."""
+        return self.module_documents(self.modules[module.name])
+
+
+def _known(runtime: ModuleRuntime) -> ModuleDef:
+    if runtime.module is None:
+        raise ValueError(f"Module {runtime.name}: no module of this name was discovered")
+    return runtime.module

@@ -1,0 +1,100 @@
+"""Hook-run tasks of kubernetes and schedule bindings: queue placement, stale requests dropped,
+combining the same hook's queued requests, values changes re-running the module."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from addon_operator.bindings import HookRef, RunRequest
+from addon_operator.hooks.contexts import BindingContext
+from addon_operator.queue import MAIN, TaskQueues, TaskType
+from addon_operator.runtime.binding_runs import BindingRuns
+
+from runtime_fakes import FakeKube, hook_script, lifecycle_hooks, state_of, write_module
+
+CONFIG = ('{"configVersion":"v1","schedule":[{"name":"tick","crontab":"* * * * *"}],'
+          '"kubernetes":[{"name":"pods","kind":"Pod"}]}')
+PATCH = """jq -c '{op:"add",path:"/demo/n",value:length}' "$BINDING_CONTEXT_PATH" >> "$VALUES_JSON_PATCH_PATH" """
+
+
+class FakeEngine:
+    """The `HookBindings` calls a hook-run task makes."""
+
+    def __init__(self) -> None:
+        self.stale: set[int] = set()
+        self.done_batches: list[list[int]] = []
+
+    def is_current(self, request: RunRequest) -> bool:
+        return request.serial not in self.stale
+
+    def reserve(self, hook: HookRef) -> float:
+        return 0.0
+
+    def contexts(self, hook: HookRef, requests: list[RunRequest]) -> list[BindingContext]:
+        return [r.context for r in requests]
+
+    def done(self, requests: list[RunRequest]) -> None:
+        self.done_batches.append([r.serial for r in requests])
+
+
+def setup(modules_root: Path, tmp_path: Path, kube: FakeKube):
+    write_module(modules_root, "010-demo", hooks={"h.sh": hook_script(CONFIG, PATCH)})
+    state = state_of(modules_root)
+    hooks = lifecycle_hooks(state, kube, tmp_path)
+    runtime = state.modules["demo"]
+    hooks.ensure_module_hooks(runtime)
+    queues, requeued, ensured = TaskQueues(), [], []
+    runs = BindingRuns(state, hooks, queues, ensure_queue=ensured.append, request=state.request,
+                       requeue=requeued.append, sync_timeout=1, sleep=lambda s: None)
+    engine = FakeEngine()
+    runs.attach(engine)  # type: ignore[arg-type]
+    return state, runs, queues, engine, requeued, ensured
+
+
+def request(serial: int, *, queue: str = MAIN, sync: bool = False) -> RunRequest:
+    context = (BindingContext("pods", "Synchronization") if sync
+               else BindingContext("tick", "Schedule"))
+    return RunRequest(HookRef("hooks/h.sh", "demo"), "pods" if sync else "tick", queue, context,
+                      synchronization=sync, serial=serial)
+
+
+def run_next(runs: BindingRuns, queues: TaskQueues) -> None:
+    task = queues.next_ready()
+    runs.run(task)
+    queues.done(task)
+
+
+def test_emit_places_tasks(modules_root, tmp_path, kube) -> None:
+    _, runs, queues, _, _, ensured = setup(modules_root, tmp_path, kube)
+    runs.emit(request(1))
+    runs.emit(request(2, sync=True))
+    runs.emit(request(3, queue="slow"))
+    assert [t.payload["request"].serial for t in queues.pending(MAIN)] == [2, 1]
+    task = queues.pending(MAIN)[0]
+    assert (task.type, task.key, task.module) == (TaskType.MODULE_HOOK_RUN, "demo:hooks/h.sh", "demo")
+    assert [t.payload["request"].serial for t in queues.pending("slow")] == [3]
+    assert ensured == [MAIN, MAIN, "slow"]
+
+
+def test_queued_requests_of_the_hook_run_once_and_rerun_the_module(modules_root, tmp_path, kube) -> None:
+    state, runs, queues, engine, requeued, _ = setup(modules_root, tmp_path, kube)
+    for serial in (1, 2, 3):
+        runs.emit(request(serial))
+    run_next(runs, queues)
+    assert engine.done_batches == [[1, 2, 3]] and queues.pending() == []
+    assert state.module_values(state.modules["demo"]) == {"n": 3}, "one run with three contexts"
+    assert requeued == ["demo"]
+    assert state.modules["demo"].status.hooks["hooks/h.sh"].runs == 1
+
+
+def test_stale_requests_are_dropped_and_synchronization_changes_rerun_nothing(
+        modules_root, tmp_path, kube) -> None:
+    state, runs, queues, engine, requeued, _ = setup(modules_root, tmp_path, kube)
+    engine.stale.add(1)
+    runs.emit(request(1))
+    run_next(runs, queues)
+    assert engine.done_batches == [] and state.modules["demo"].patches == []
+    runs.emit(request(2, sync=True))
+    run_next(runs, queues)
+    assert engine.done_batches == [[2]]
+    assert state.module_values(state.modules["demo"]) == {"n": 1} and requeued == []

@@ -1,0 +1,165 @@
+"""A module run against a scripted Helm: lifecycle order, upgrade only when needed, invalid
+settings stop before Helm, a failing hook fails the run, afterHelm changes queue one more run;
+and the delete path."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import pytest
+from prometheus_client import CollectorRegistry
+
+from addon_operator.helm import ReleaseInfo
+from addon_operator.metrics import OperatorMetrics
+from addon_operator.runtime.errors import RunFailed
+from addon_operator.runtime.events import EventRecorder
+from addon_operator.runtime.module_delete import ModuleDeleter
+from addon_operator.runtime.module_run import ModuleRunner
+from addon_operator.runtime.state import RuntimeState
+
+from runtime_fakes import (
+    FakeHelm, FakeKube, binding_runs, hook_script, lifecycle_hooks, state_of, write_module,
+)
+
+SCHEMA = "type: object\nproperties:\n  replicas:\n    type: integer\n    default: 1\n"
+TRACE = 'echo "$(jq -r ".[0].binding" "$BINDING_CONTEXT_PATH")" >> "$TRACE_FILE"'
+
+
+@pytest.fixture
+def setup(modules_root: Path, tmp_path: Path, kube: FakeKube):
+    trace = tmp_path / "trace"
+    all_bindings = ('{"configVersion":"v1","onStartup":1,"beforeHelm":1,"afterHelm":1,'
+                    '"beforeDeleteHelm":1,"afterDeleteHelm":1}')
+    write_module(modules_root, "010-demo", config_schema=SCHEMA,
+                 hooks={"trace.sh": hook_script(all_bindings, TRACE)})
+    state = state_of(modules_root)
+    hooks = lifecycle_hooks(state, kube, tmp_path, TRACE_FILE=str(trace))
+    helm, requeued = FakeHelm(), []
+    metrics = OperatorMetrics(CollectorRegistry())
+    bindings = binding_runs(state, hooks, kube)
+    runner = ModuleRunner(state, hooks, helm, bindings=bindings, events=EventRecorder(kube),
+                          metrics=metrics, work_dir=tmp_path / "charts", requeue=requeued.append,
+                          stop=threading.Event())
+    deleter = ModuleDeleter(state, hooks, helm, bindings=bindings, events=EventRecorder(kube))
+    state.modules["demo"].status.enabled = True
+    return state, runner, deleter, helm, trace, requeued
+
+
+def runner_for(state: RuntimeState, kube: FakeKube, tmp_path: Path, helm: FakeHelm,
+               requeue) -> ModuleRunner:
+    hooks = lifecycle_hooks(state, kube, tmp_path)
+    return ModuleRunner(state, hooks, helm, bindings=binding_runs(state, hooks, kube),
+                        events=EventRecorder(kube), metrics=OperatorMetrics(CollectorRegistry()),
+                        work_dir=tmp_path / "charts", requeue=requeue, stop=threading.Event())
+
+
+def bindings(trace: Path) -> list[str]:
+    return trace.read_text().split() if trace.exists() else []
+
+
+def test_first_run_installs_and_later_runs_skip_helm(setup, kube: FakeKube) -> None:
+    state, runner, _, helm, trace, requeued = setup
+    runner.run("demo", "OperatorStartup")
+    assert bindings(trace) == ["onStartup", "beforeHelm", "afterHelm"]
+    assert helm.upgrades == ["demo"]
+    status = state.modules["demo"].status
+    assert (status.release.revision, status.helm_reason) == (1, "InstallSucceeded")
+    assert kube.events[-1][1] == "InstallSucceeded"
+    assert status.hooks["hooks/trace.sh"].runs == 3
+
+    runner.run("demo", "ModuleChanged")
+    assert bindings(trace)[3:] == ["beforeHelm", "afterHelm"], "onStartup only once"
+    assert helm.upgrades == ["demo"], "same manifests: no upgrade"
+    assert status.helm_reason == "UpToDate"
+
+    state.modules["demo"].settings = {"replicas": 3}
+    runner.run("demo", "ModuleChanged")
+    assert helm.upgrades == ["demo", "demo"]
+    assert status.release.revision == 2 and status.helm_reason == "UpgradeSucceeded"
+    assert requeued == []
+
+
+def test_invalid_settings_never_reach_helm(setup) -> None:
+    state, runner, _, helm, trace, _ = setup
+    state.modules["demo"].settings = {"replicas": "many"}
+    runner.run("demo", "ModuleChanged")
+    assert helm.upgrades == [] and bindings(trace) == []
+    assert state.modules["demo"].status.settings_problems == [
+        "settings.replicas: 'many' is not of type 'integer'"]
+
+
+def test_disabled_or_suspended_module_does_nothing(setup) -> None:
+    state, runner, _, helm, trace, _ = setup
+    state.modules["demo"].suspend = True
+    runner.run("demo", "ModuleChanged")
+    state.modules["demo"].suspend = False
+    state.modules["demo"].status.enabled = False
+    runner.run("demo", "ModuleChanged")
+    assert helm.upgrades == [] and bindings(trace) == []
+
+
+def test_failing_hook_fails_the_run_with_its_stderr(modules_root: Path, tmp_path: Path,
+                                                     kube: FakeKube) -> None:
+    write_module(modules_root, "010-bad", hooks={"fail.sh": hook_script(
+        '{"configVersion":"v1","beforeHelm":1}', 'echo "disk is full" >&2; exit 3')})
+    state = state_of(modules_root)
+    helm = FakeHelm()
+    runner = runner_for(state, kube, tmp_path, helm, requeue=lambda name: None)
+    state.modules["bad"].status.enabled = True
+    with pytest.raises(RunFailed) as failed:
+        runner.run("bad", "OperatorStartup")
+    assert failed.value.reason == "HookFailed"
+    assert "hooks/fail.sh (beforeHelm) failed: disk is full" in failed.value.message
+    assert helm.upgrades == []
+    hook = state.modules["bad"].status.hooks["hooks/fail.sh"]
+    assert (hook.failures, str(hook.last_result)) == (1, "Failed")
+    assert kube.events[-1][1] == "HookFailed"
+
+
+def test_after_helm_values_change_requeues_once(modules_root: Path, tmp_path: Path,
+                                                kube: FakeKube) -> None:
+    patch = """echo '{"op":"add","path":"/stamped/at","value":"x"}' >> "$VALUES_JSON_PATCH_PATH" """
+    write_module(modules_root, "010-stamped", hooks={"stamp.sh": hook_script(
+        '{"configVersion":"v1","afterHelm":1}', patch)})
+    state = state_of(modules_root)
+    requeued: list[str] = []
+    runner = runner_for(state, kube, tmp_path, FakeHelm(), requeue=requeued.append)
+    state.modules["stamped"].status.enabled = True
+    runner.run("stamped", "OperatorStartup")
+    runner.run("stamped", "AfterHelm-Hooks-Change-Values")
+    assert requeued == ["stamped"]
+    assert state.module_values(state.modules["stamped"]) == {"at": "x"}
+
+
+def test_delete_runs_hooks_around_uninstall_and_resets(setup) -> None:
+    state, runner, deleter, helm, trace, _ = setup
+    runner.run("demo", "OperatorStartup")
+    runtime = state.modules["demo"]
+    runtime.status.enabled = False
+    deleter.delete("demo", "ModuleChanged", startup=False)
+    assert bindings(trace)[3:] == ["beforeDeleteHelm", "afterDeleteHelm"]
+    assert helm.uninstalls == ["demo"] and runtime.status.release is None
+    assert runtime.startup_due and runtime.status.helm_reason == "Uninstalled"
+
+
+def test_delete_at_startup_without_release_runs_nothing(setup) -> None:
+    state, _, deleter, helm, trace, _ = setup
+    state.modules["demo"].status.enabled = False
+    deleter.delete("demo", "OperatorStartup", startup=True)
+    assert bindings(trace) == [] and helm.uninstalls == []
+
+
+def test_purge_removes_only_owned_releases_of_unknown_modules(setup) -> None:
+    state, runner, deleter, helm, _, _ = setup
+    runner.run("demo", "OperatorStartup")
+    helm.releases["gone"] = ReleaseInfo("gone", "addons", 3, "deployed", "gone", "1.0", owned=True)
+    helm.releases["foreign"] = ReleaseInfo("foreign", "addons", 1, "deployed", "x", "1.0")
+    assert deleter.purge_unknown() == ["gone"]
+    assert set(helm.releases) == {"demo", "foreign"}
+
+
+def test_unknown_module_values_are_refused(setup) -> None:
+    state: RuntimeState = setup[0]
+    with pytest.raises(ValueError, match="no module of this name"):
+        state.module_values(state.module("ghost"))

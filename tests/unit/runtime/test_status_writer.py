@@ -1,0 +1,60 @@
+"""Status writes: only through patch_status, only when something changed, vanished keys nulled."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from addon_operator.helm import ReleaseInfo
+from addon_operator.runtime.status_writer import StatusWriter, merge_patch
+
+from runtime_fakes import FakeKube, state_of, write_module
+
+NOW = datetime(2026, 1, 2, 3, 4, 5, tzinfo=timezone.utc)
+
+
+def test_merge_patch_nulls_vanished_keys() -> None:
+    assert merge_patch({"phase": "Ready", "release": {"revision": 1}}, {"phase": "Disabled"}) == \
+        {"phase": "Disabled", "release": None}
+    assert merge_patch(None, {"phase": "Ready"}) == {"phase": "Ready"}
+
+
+def test_writes_only_changes(modules_root, kube: FakeKube) -> None:
+    write_module(modules_root, "010-a")
+    state = state_of(modules_root)
+    writer = StatusWriter(kube, state, now=lambda: NOW)
+    runtime = state.modules["a"]
+    runtime.status.generation, runtime.status.enabled = 1, True
+    runtime.status.settings_problems = []
+    runtime.status.release = ReleaseInfo("a", "addons", 1, "deployed", "a", "0.2.0")
+    writer.module(runtime)
+    writer.module(runtime)
+    assert [(plural, name) for plural, name, _ in kube.status_patches] == [("modules", "a")]
+    assert kube.status_patches[0][2]["phase"] == "Ready"
+
+    runtime.status.enabled, runtime.status.release = False, None
+    writer.module(runtime)
+    assert kube.status_patches[-1][2]["release"] is None
+    assert kube.status_patches[-1][2]["phase"] == "Disabled"
+
+
+def test_global_status_counts_written_module_statuses(modules_root, kube: FakeKube) -> None:
+    write_module(modules_root, "010-a")
+    write_module(modules_root, "020-b")
+    state = state_of(modules_root)
+    writer = StatusWriter(kube, state, now=lambda: NOW)
+    for runtime, enabled in zip(state.known(), (True, False)):
+        runtime.status.enabled, runtime.status.settings_problems = enabled, []
+        runtime.status.has_chart = False
+        writer.module(runtime)
+    writer.global_config()
+    plural, name, status = kube.status_patches[-1]
+    assert (plural, name) == ("globalconfigs", "global")
+    assert status["modules"] == {"total": 2, "enabled": 1, "ready": 1, "failed": 0}
+
+
+def test_missing_object_is_not_an_error(modules_root, kube: FakeKube) -> None:
+    write_module(modules_root, "010-a")
+    state = state_of(modules_root)
+    kube.missing_status.add("a")
+    StatusWriter(kube, state, now=lambda: NOW).module(state.modules["a"])
+    assert state.modules["a"].written_status is None

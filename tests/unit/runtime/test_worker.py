@@ -1,0 +1,69 @@
+"""Workers report outcomes to the queue; `Attempts.wait` ends when every task had an attempt
+or is no longer queued."""
+
+from __future__ import annotations
+
+import threading
+
+from addon_operator.queue import QueueSettings, Task, TaskQueues, TaskType
+from addon_operator.runtime.errors import RunFailed
+from addon_operator.runtime.worker import Attempts, Workers
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 100.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def workers(handle, queues: TaskQueues, outcomes: list) -> Workers:
+    return Workers(queues, handle, lambda task, error: outcomes.append((task.key, error)),
+                   count=1, attempts=Attempts(), stop=threading.Event())
+
+
+def test_failure_goes_back_with_backoff_and_success_resets() -> None:
+    clock = Clock()
+    queues = TaskQueues(QueueSettings(initial_delay=5, max_delay=60, stall_after=2), clock=clock)
+    outcomes: list = []
+    results = iter([RunFailed("HookFailed", "boom"), None])
+
+    def handle(task: Task) -> None:
+        error = next(results)
+        if error:
+            raise error
+
+    pool = workers(handle, queues, outcomes)
+    queues.put(Task(TaskType.MODULE_RUN, key="a"))
+    pool.run_one(queues.next_ready())
+    assert outcomes[-1][1].reason == "HookFailed" and queues.failures("a") == 1
+    assert queues.next_ready() is None, "backing off"
+    clock.now += 5
+    pool.run_one(queues.next_ready())
+    assert outcomes[-1] == ("a", None) and queues.failures("a") == 0
+
+
+def test_a_crashing_handler_becomes_a_failure() -> None:
+    queues, outcomes = TaskQueues(), []
+    pool = workers(lambda task: 1 / 0, queues, outcomes)
+    queues.put(Task(TaskType.MODULE_RUN, key="a"))
+    pool.run_one(queues.next_ready())
+    assert outcomes[0][1].reason == "InternalError"
+    assert "ZeroDivisionError" in queues.last_error("a")
+
+
+def test_attempts_wait_ends_on_attempt_or_cancellation() -> None:
+    queues, attempts, stop = TaskQueues(), Attempts(), threading.Event()
+    run_a, run_b = Task(TaskType.MODULE_RUN, key="a"), Task(TaskType.MODULE_RUN, key="b")
+    seen = [(run_a, attempts.count(run_a)), (run_b, attempts.count(run_b))]
+    queues.put(run_a)
+    queues.put(run_b)
+    queues.put(Task(TaskType.MODULE_DELETE, key="b"))   # cancels b's pending run
+    taken = queues.next_ready()
+    queues.done(taken)
+    attempts.record(taken)
+    waiter = threading.Thread(target=attempts.wait, args=(seen, queues, stop))
+    waiter.start()
+    waiter.join(5)
+    assert not waiter.is_alive()
