@@ -8,6 +8,7 @@ real runs (`execute.py`) start hooks through `hook_argv`, so the two can never d
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 from collections.abc import Mapping
@@ -30,5 +31,11 @@ def hook_argv(
         python = venv / VENV_PYTHON
         if python.is_file() and os.access(python, os.X_OK):
             return [str(python), str(path)], {**env, "PYTHONHOME": str(venv)}
-        log.warning("hook %s: no executable %s, running the hook directly", path, python)
+        _warn_no_venv(path, python)
     return [str(path)], dict(env)
+
+
+@functools.cache
+def _warn_no_venv(path: Path, python: Path) -> None:
+    """Once per hook, not on every run: the hook still runs, with the python on its shebang."""
+    log.warning("hook %s: no executable %s, running the hook directly", path, python)

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from addon_operator.hooks import HookConfigError, load_hook_config
+from addon_operator.hooks.interpreter import _warn_no_venv
 from addon_operator.runner import Completed
 
 TESTDATA = Path(__file__).parent / "testdata"
@@ -44,14 +45,17 @@ def test_bash_hook_config_run_sees_hooks_dir_and_operator_env_only(tmp_path: Pat
 
 
 def test_python_hook_in_subdir_printing_json_runs_from_hooks_dir(caplog: pytest.LogCaptureFixture) -> None:
+    _warn_no_venv.cache_clear()
     with caplog.at_level(logging.WARNING):
         config = load_hook_config(
             SAMPLE_HOOKS / "sub" / "print_json.py", kind="module", module_name="sample"
         )
+        load_hook_config(SAMPLE_HOOKS / "sub" / "print_json.py", kind="module", module_name="sample")
     assert config.lifecycle == {"afterHelm": 5.0}
     assert config.kubernetes[0].name == "cms"
     assert config.kubernetes[0].execute_hook_on_event == ("Added",)
     assert "no executable" in caplog.text and "running the hook directly" in caplog.text
+    assert caplog.text.count("no executable") == 1, "warned once per hook, not on every run"
 
 
 def test_module_python_hook_uses_hooks_venv_with_pythonhome(tmp_path: Path) -> None:
