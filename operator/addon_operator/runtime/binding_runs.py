@@ -142,7 +142,8 @@ class BindingRuns:
         contexts = render_contexts(self.bindings.contexts(ref, requests), spec.config.version)
         changed = self._hooks.run_one(spec, runtime, contexts, request.binding,
                                       str(task.payload.get("activation", "")),
-                                      allow_failure=all(r.allow_failure for r in requests))
+                                      allow_failure=all(r.allow_failure for r in requests),
+                                      queue=task.queue)
         self.bindings.done(requests)
         if changed and not any(r.synchronization for r in requests):
             if runtime is not None:

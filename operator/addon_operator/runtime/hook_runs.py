@@ -137,7 +137,7 @@ class LifecycleHooks:
 
     def run_one(self, spec: HookSpec, runtime: ModuleRuntime | None,
                 contexts: list[dict[str, Any]], binding: str, activation: str, *,
-                allow_failure: bool = False) -> bool:
+                allow_failure: bool = False, queue: str = MAIN_QUEUE) -> bool:
         """Run one hook of `runtime` (None: a global hook) with rendered `contexts` and record
         it; True when it changed the stored values. A failure raises `RunFailed`, unless
         `allow_failure` (the binding's `allowFailure`), which records `AllowedFailure`."""
@@ -158,7 +158,7 @@ class LifecycleHooks:
         state = owner.status.hooks.setdefault(spec.name, HookState(
             spec.name, tuple(spec.config.binding_names())))
         if not self._record(state, spec, binding, activation, result, module_name, involved,
-                            allow_failure):
+                            allow_failure, queue):
             return False
         before = list(owner.patches)
         run = (state, spec, binding, involved)
@@ -176,7 +176,7 @@ class LifecycleHooks:
 
     def _record(self, state: HookState, spec: HookSpec, binding: str, activation: str,
                 result: HookResult, module: str | None, involved: dict[str, Any],
-                allow_failure: bool) -> bool:
+                allow_failure: bool, queue: str) -> bool:
         """Count the run and apply its metrics and Kubernetes operations; True when it
         succeeded. A failure raises `RunFailed` unless it is allowed."""
         ok, message = result.ok, result.message
@@ -199,7 +199,7 @@ class LifecycleHooks:
         state.message = "" if ok else message
         state.duration_seconds = result.duration
         self._metrics.record_hook_run(module=module, hook=spec.name, binding=binding,
-                                      queue=MAIN_QUEUE, activation=activation,
+                                      queue=queue, activation=activation,
                                       seconds=state.duration_seconds, result=outcome)
         if not ok and not allow_failure:
             self._fail(spec, binding, involved, message)

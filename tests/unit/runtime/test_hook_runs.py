@@ -79,3 +79,18 @@ def test_config_values_patch_is_refused(tmp_path, modules_root, kube: FakeKube) 
     with pytest.raises(RunFailed, match="never written by the operator"):
         hooks.run_global("beforeAll", "OperatorStartup")
     assert state.global_.settings is None and state.global_.patches == []
+
+
+def test_hook_run_metrics_carry_the_queue_the_run_came_from(tmp_path, modules_root,
+                                                            kube: FakeKube) -> None:
+    state = global_state(tmp_path, modules_root, {
+        "watch.sh": hook_script('{"configVersion":"v1","schedule":[{"crontab":"* * * * *",'
+                                '"queue":"fastlane"}]}', "true")})
+    hooks = lifecycle_hooks(state, kube, tmp_path)
+    hooks.configure_global()
+    [spec] = state.global_.hooks
+    hooks.run_one(spec, None, [{"binding": "schedule"}], "schedule", "Schedule", queue="fastlane")
+    registry = hooks._metrics.registry
+    labels = {"hook": "watch.sh", "binding": "schedule", "queue": "fastlane",
+              "activation": "Schedule"}
+    assert registry.get_sample_value("addon_operator_global_hook_run_seconds_count", labels) == 1
