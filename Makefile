@@ -5,7 +5,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 export PATH := $(CURDIR)/.tools/bin:$(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: setup demo test unit e2e bench clean
+.PHONY: setup demo test unit e2e e2e-kind bench clean
 
 $(BIN)/addon-operator: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -31,6 +31,11 @@ unit: setup
 
 e2e: setup
 	$(BIN)/python -m pytest -q tests/e2e
+
+## e2e-kind: the end-to-end scenarios against the operator image in a kind cluster (needs
+## Docker and kind; add PYTEST_ARGS=--keep-cluster to keep the cluster for the next run)
+e2e-kind: setup
+	$(BIN)/python -m pytest -q tests/e2e --target=kind $(PYTEST_ARGS)
 
 bench: setup
 	$(BIN)/python benchmarks/run.py

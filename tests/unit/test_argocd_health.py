@@ -1,4 +1,4 @@
-"""The Argo CD health check (`deploy/argocd/health.lua`), run with Lua through `lupa`.
+"""The Argo CD health check (`deploy/argocd/health.lua`), run with Lua through `lupa` (`argocd_lua`).
 
 Every case of the Argo CD test layout (`deploy/argocd/addon-operator.io/<Kind>/health_test.yaml`)
 is run the way Argo CD runs a health script: Lua 5.1, `obj` as a global, only base functions
@@ -14,64 +14,19 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from lupa import lua51
 import yaml
 
 from addon_operator.helm.release import ReleaseInfo
 from addon_operator.status import (
     Failure, GlobalState, ModuleCounts, ModuleState, build_global_status, build_module_status,
 )
+from argocd_lua import SCRIPT, Health
 
 ROOT = Path(__file__).resolve().parents[2]
 ARGOCD = ROOT / "deploy" / "argocd"
-SCRIPT = ARGOCD / "health.lua"
 KINDS = ("Module", "GlobalConfig")
 GROUP = "addon-operator.io"
 NOW = datetime(2025, 5, 1, 12, 0, tzinfo=timezone.utc)
-
-# Argo CD runs health scripts with gopher-lua (Lua 5.1) and, without `useOpenLibs`, only the
-# base functions and `table`: the script gets exactly that environment here.
-_RUN = """
-function(script, obj)
-  local env = {
-    obj = obj, assert = assert, error = error, ipairs = ipairs, next = next, pairs = pairs,
-    pcall = pcall, select = select, tonumber = tonumber, tostring = tostring, type = type,
-    table = table,
-  }
-  local chunk, err = loadstring(script, "health.lua")
-  if chunk == nil then error(err) end
-  setfenv(chunk, env)
-  return chunk()
-end
-"""
-
-
-class Health:
-    """health.lua loaded in a fresh Lua runtime; call it with a Kubernetes object (a dict)."""
-
-    def __init__(self, script: str) -> None:
-        self._lua = lua51.LuaRuntime()
-        self._script = script
-        self._run = self._lua.eval(_RUN)
-
-    def __call__(self, obj: dict[str, Any]) -> dict[str, str]:
-        hs = self._run(self._script, self._table(obj))
-        return {"status": hs["status"], "message": hs["message"]}
-
-    def _table(self, value: Any) -> Any:
-        """JSON-shaped Python data as Lua values: objects and 1-based arrays become tables."""
-        if isinstance(value, dict):
-            table = self._lua.table()
-            for key, item in value.items():
-                if item is not None:
-                    table[key] = self._table(item)
-            return table
-        if isinstance(value, list):
-            table = self._lua.table()
-            for index, item in enumerate(value, start=1):
-                table[index] = self._table(item)
-            return table
-        return value
 
 
 @pytest.fixture(scope="module")
