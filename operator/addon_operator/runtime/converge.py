@@ -142,6 +142,7 @@ class Converger:
         for decision in decisions:
             rt = self._state.modules[decision.module]
             if rt.suspend:
+                self._writer.module(rt)  # phase Suspended, also for one suspended from the start
                 continue
             previous = rt.status.enabled
             rt.status.enabled = decision.enabled

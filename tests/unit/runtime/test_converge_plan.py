@@ -65,6 +65,15 @@ def test_suspended_module_is_left_alone(modules_root, tmp_path, kube) -> None:
     assert state.modules["b"].status.enabled is True, "a suspended module keeps its state"
 
 
+def test_module_suspended_from_the_start_reports_suspended(modules_root, tmp_path, kube) -> None:
+    state, conv = converger(modules_root, tmp_path, kube)
+    state.modules["b"].suspend = state.modules["b"].status.suspended = True
+    plan = conv.plan(decisions(a=True, b=True, c=True, d=True), Request(full=True), "OperatorStartup")
+    assert "b" not in [t.key for t in plan.runs]
+    written = [patch for _, name, patch in kube.status_patches if name == "b"]
+    assert written and written[-1]["phase"] == "Suspended"
+
+
 def test_disabled_module_in_scope_stops_reconciling(modules_root, tmp_path, kube) -> None:
     state, conv = converger(modules_root, tmp_path, kube)
     conv.plan(decisions(a=False, b=True, c=True, d=True), Request(full=True), "OperatorStartup")
