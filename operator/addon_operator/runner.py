@@ -1,9 +1,12 @@
-"""Running external programs: hooks, `enabled` scripts, `helm`.
+"""Running external programs: hooks, `enabled` scripts, `helm`, the sandbox API server.
 
-This is the only module that imports `subprocess`. Everything that starts a process goes through
-`run()` (or an object with the same signature, the `Runner` protocol), so tests can substitute a
-spy and production code gets one consistent behaviour: each child runs in its own process group,
-a timeout kills the whole group (hooks spawn children), and the result is plain data.
+This is the only module that imports `subprocess`. Everything that runs a program to completion
+goes through `run()` (or an object with the same signature, the `Runner` protocol), so tests can
+substitute a spy and production code gets one consistent behaviour: each child runs in its own
+process group, a timeout kills the whole group (hooks spawn children), and the result is plain
+data. Long-running children (the `sandbox` command's API server) are started with `start()`,
+which returns a `Started` handle: also in their own process group, output to a file, stopped
+with `terminate()` (SIGTERM to the group, SIGKILL when it does not exit in time).
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ import subprocess
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Protocol
 
 STDERR_TAIL_BYTES = 4096
@@ -97,8 +101,62 @@ def run(
     )
 
 
+class Started:
+    """A long-running child started by `start()`; its own process group leader."""
+
+    def __init__(self, proc: subprocess.Popen[bytes]) -> None:
+        self._proc = proc
+
+    @property
+    def pid(self) -> int:
+        return self._proc.pid
+
+    def poll(self) -> int | None:
+        """The exit code once the child has exited (negative: killed by that signal), else None."""
+        return self._proc.poll()
+
+    def terminate(self, timeout: float) -> int:
+        """SIGTERM to the child's process group, SIGKILL to it when the child is still running
+        after `timeout` seconds; reaps the child and returns its exit code (idempotent)."""
+        if self._proc.poll() is not None:
+            return self._proc.returncode
+        _signal_group(self._proc.pid, signal.SIGTERM)
+        try:
+            return self._proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            _kill_group(self._proc.pid)
+            return self._proc.wait()
+
+
+def start(
+    argv: Sequence[str],
+    *,
+    env: Mapping[str, str] | None = None,
+    cwd: str | None = None,
+    stdout_path: Path,
+) -> Started:
+    """Start `argv` in its own process group with stdout and stderr written to `stdout_path`
+    (truncated) and stdin from /dev/null, without waiting for it. A program that cannot be
+    started raises the OSError (FileNotFoundError, PermissionError) naming it."""
+    with open(stdout_path, "wb") as out:
+        proc = subprocess.Popen(
+            list(argv),
+            env=dict(env) if env is not None else None,
+            cwd=cwd,
+            stdin=subprocess.DEVNULL,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    return Started(proc)
+
+
 def _kill_group(pid: int) -> None:
+    _signal_group(pid, signal.SIGKILL)
+
+
+def _signal_group(pid: int, signum: signal.Signals) -> None:
     try:
-        os.killpg(pid, signal.SIGKILL)
+        os.killpg(pid, signum)
     except ProcessLookupError:
         pass

@@ -3,7 +3,8 @@
 Resolves the settings (flags > `ADDON_OPERATOR_*` / legacy variables > defaults, see
 `runtime.options`), sets up logging (`LOG_LEVEL`, `LOG_TYPE`), and runs `runtime.app.Operator`
 until SIGTERM or SIGINT, which stop it gracefully. Problems found before the operator can
-start (bad settings, broken modules or global hooks, no cluster, busy port) exit 1 with one line.
+start (a bad setting, named with what it accepts; broken modules or global hooks, no cluster,
+busy port) exit 1 with one line, never a traceback.
 """
 
 from __future__ import annotations
@@ -18,7 +19,6 @@ from addon_operator.commands.inputs import CommandError, add_dir_options
 from addon_operator.discovery import DiscoveryError
 from addon_operator.hooks import HookConfigError
 from addon_operator.kube import KubeConfigError
-from addon_operator.leader import LeaderSettingsError
 from addon_operator.runtime.app import Operator
 from addon_operator.runtime.options import (
     OptionsError, RuntimeOptions, add_runtime_options, resolve_options,
@@ -26,8 +26,7 @@ from addon_operator.runtime.options import (
 from addon_operator.values import SchemaError
 
 HELP = "run the operator against the cluster of the kubeconfig (or the in-cluster account)"
-STARTUP_ERRORS = (DiscoveryError, HookConfigError, KubeConfigError, LeaderSettingsError,
-                  SchemaError, OSError)
+STARTUP_ERRORS = (DiscoveryError, HookConfigError, KubeConfigError, SchemaError, OSError)
 
 
 def register(subcommands: argparse._SubParsersAction) -> None:

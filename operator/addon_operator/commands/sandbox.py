@@ -15,17 +15,17 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import os
-import signal
 import sys
 import threading
 import time
 from pathlib import Path
 
 import addon_operator
-from addon_operator import logs
+from addon_operator import logs, runner
 from addon_operator.commands.inputs import CommandError, add_dir_options
 from addon_operator.commands.run import options_from, run_operator, stop_on_signals
 from addon_operator.runtime.app import Operator
+from addon_operator.runner import Started
 from addon_operator.runtime.options import add_runtime_options
 
 HELP = "start a local API server with the CRDs and run the operator against it"
@@ -71,13 +71,12 @@ def run(args: argparse.Namespace) -> int:
 
 
 class ApiServerProcess:
-    """The `python -m kube_sandbox` child, started with `os.posix_spawn` (the `runner` module
-    runs programs to completion only), output in `<kubeconfig dir>/api-server.log`."""
+    """The `python -m kube_sandbox` child (started with `runner.start`, in its own process
+    group), output in `<kubeconfig dir>/api-server.log`."""
 
-    def __init__(self, pid: int, log_path: Path) -> None:
-        self.pid = pid
+    def __init__(self, child: Started, log_path: Path) -> None:
+        self._child = child
         self.log_path = log_path
-        self._status: int | None = None
 
     @classmethod
     def start(cls, kubeconfig: Path, port: int, crds_dir: Path) -> ApiServerProcess:
@@ -92,17 +91,13 @@ class ApiServerProcess:
         source_root = str(Path(addon_operator.__file__).resolve().parents[1])
         env = dict(os.environ)
         env["PYTHONPATH"] = os.pathsep.join(filter(None, [source_root, env.get("PYTHONPATH")]))
-        actions = [(os.POSIX_SPAWN_OPEN, 1, str(log_path), os.O_WRONLY | os.O_CREAT | os.O_TRUNC,
-                    0o644), (os.POSIX_SPAWN_DUP2, 1, 2)]
-        pid = os.posix_spawn(sys.executable, argv, env, file_actions=actions, setsid=True)
-        return cls(pid, log_path)
+        try:
+            return cls(runner.start(argv, env=env, stdout_path=log_path), log_path)
+        except OSError as exc:
+            raise CommandError(f"cannot start the API server ({' '.join(argv)}): {exc}") from None
 
     def alive(self) -> bool:
-        if self._status is None:
-            pid, status = os.waitpid(self.pid, os.WNOHANG)
-            if pid == self.pid:
-                self._status = status
-        return self._status is None
+        return self._child.poll() is None
 
     def wait_for_kubeconfig(self, kubeconfig: Path, timeout: float) -> None:
         deadline = time.monotonic() + timeout
@@ -115,16 +110,7 @@ class ApiServerProcess:
 
     def stop(self, timeout: float) -> None:
         """SIGTERM, then SIGKILL after `timeout` seconds; always reaps the child."""
-        if not self.alive():
-            return
-        os.kill(self.pid, signal.SIGTERM)
-        deadline = time.monotonic() + timeout
-        while self.alive():
-            if time.monotonic() > deadline:
-                os.kill(self.pid, signal.SIGKILL)
-                os.waitpid(self.pid, 0)
-                return
-            time.sleep(0.05)
+        self._child.terminate(timeout)
 
     def _log_tail(self) -> str:
         try:

@@ -3,10 +3,15 @@
 `Operator(options).run(stop)` is what `addon-operator run` (and `sandbox`, in-process) call.
 Start-up, in order: discovery, the HTTP listener (so probes answer early), the Kubernetes client
 (the release namespace must exist, as for helm), with `ADDON_OPERATOR_HA=true` the wait for the
-leader Lease (`leader.py`), global hook configuration (a broken `--config` is fatal, as
-upstream), the Module/GlobalConfig objects (created when missing), the start-up converge, the
-workers and the watches. `stop` (set by SIGTERM/SIGINT) closes the queue, lets
-running tasks finish (up to `SHUTDOWN_GRACE` seconds), stops the watches and the listener.
+leader Lease (`Leadership`, on `leader.py`), global hook configuration (a broken `--config` is
+fatal, as upstream), the Module/GlobalConfig objects (created when missing), the start-up
+converge, the workers and the watches. `stop` (set by SIGTERM/SIGINT) closes the queue, lets
+running tasks finish (up to `SHUTDOWN_GRACE` seconds), stops the watches, then hands the Lease
+back (so a standby takes over within one retry period, and never while this replica still
+works), then stops the listener and closes the client.
+
+`/readyz` is 200 once this replica's first converge is done; with leader election a follower
+is ready as well (it is a healthy standby; only the leader runs hooks and Helm).
 """
 
 from __future__ import annotations
@@ -24,8 +29,8 @@ from addon_operator.enablement import EnabledScriptRunner
 from addon_operator.helm import HelmClient, release_record_name
 from addon_operator.httpserver import Heartbeats, HttpServer
 from addon_operator.kube import KubeClient, Resource
-from addon_operator.leader import LeaderElector, LeaderSettings
-from addon_operator.metrics import HookMetrics, OperatorMetrics, metrics_prefix
+from addon_operator.leader import LeaderElector, LeaderSettings, LeaseClient
+from addon_operator.metrics import HookMetrics, OperatorMetrics
 from addon_operator.queue import MAIN, QueueSettings, TaskQueues
 from addon_operator.values import GLOBAL_KEY, Schemas
 
@@ -49,6 +54,8 @@ TICK_SECONDS = 10.0          # live_ticks, as upstream
 SHUTDOWN_GRACE = 30.0
 HEARTBEAT_MAX_AGE = 60.0
 SYNC_TIMEOUT = 300.0         # how long start-up and module runs wait for Synchronization
+RELEASE_TIMEOUT = 10.0       # how long the Lease hand-back may take at shutdown
+POLL_SECONDS = 0.2
 
 
 class Operator:
@@ -66,53 +73,29 @@ class Operator:
         for warning in discovery.warnings:
             log.warning("discovery: %s", warning)
         registry, hook_registry = CollectorRegistry(), CollectorRegistry()
-        metrics = OperatorMetrics(registry, metrics_prefix(options.env))
+        metrics = OperatorMetrics(registry, options.metrics_prefix)
         hook_metrics = HookMetrics(hook_registry)
         g = discovery.global_
         state = RuntimeState(discovery, Schemas.load(g.config_schema, g.values_schema,
                                                      owner=GLOBAL_KEY),
                              [], options.stall_after)
         heartbeats = Heartbeats(HEARTBEAT_MAX_AGE)
+        leadership = Leadership(options.leader)
         http = HttpServer(options.listen_address, options.listen_port, metrics=registry,
                           hook_metrics=hook_registry, heartbeats=heartbeats,
-                          ready=lambda: state.global_.status.converged)
+                          ready=lambda: leadership.ready(state.global_.status.converged))
         http.start()
         self.port = http.port
         kube = KubeClient.from_kubeconfig(options.kubeconfig, event_namespace=options.namespace)
         try:
-            work = self._lead(kube, heartbeats, stop)
+            work = leadership.campaign(kube, heartbeats, stop)
             if work is None:
                 return 0
             return self._serve(state, kube, metrics, hook_metrics, heartbeats, work)
         finally:
+            leadership.resign(RELEASE_TIMEOUT)
             http.stop()
             kube.close()
-
-    def _lead(self, kube: KubeClient, heartbeats: Heartbeats,
-              stop: threading.Event) -> threading.Event | None:
-        """The event that ends the work: `stop` itself without leader election; with
-        `ADDON_OPERATOR_HA` an event set when `stop` is or leadership is lost, returned once this
-        replica leads (None when stopped before that)."""
-        settings = LeaderSettings.from_env(self.options.env, namespace=self.options.namespace)
-        if not settings.enabled:
-            return stop
-        leading, work = threading.Event(), threading.Event()
-        elector = LeaderElector.from_settings(kube, settings, on_started_leading=leading.set,
-                                              on_stopped_leading=work.set)
-
-        def campaign() -> None:
-            if elector.run(stop):
-                log.warning("leadership lost: stopping the work (the process should restart)")
-            work.set()
-
-        threading.Thread(target=campaign, name="leader-election", daemon=True).start()
-        log.info("waiting to lead as %s", elector.identity)
-        while not leading.is_set():
-            heartbeats.beat("main")
-            if stop.wait(0.2) or work.is_set():
-                return None
-        log.info("leading: starting the work")
-        return work
 
     def _serve(self, state: RuntimeState, kube: KubeClient, metrics: OperatorMetrics,
                hook_metrics: HookMetrics, heartbeats: Heartbeats, stop: threading.Event) -> int:
@@ -139,7 +122,9 @@ class Operator:
                             stop=stop)
         bindings = BindingRuns(state, hooks, queues, ensure_queue=pools.ensure,
                                request=handlers.request, requeue=handlers.requeue,
-                               sync_timeout=SYNC_TIMEOUT)
+                               sync_timeout=SYNC_TIMEOUT,
+                               write_status=lambda rt: writer.global_config() if rt is None
+                               else writer.module(rt))
         engine = HookBindings(kube, emit=bindings.emit, report=bindings.report)
         bindings.attach(engine)
         hooks.use_snapshots(bindings.snapshots)
@@ -176,7 +161,7 @@ class Operator:
         """The main thread's loop until `stop`: liveness, queue metrics, the ready moment."""
         ready = False
         last_tick = 0.0
-        while not stop.wait(0.2):
+        while not stop.wait(POLL_SECONDS):
             heartbeats.beat("main")
             if not ready and state.global_.status.converged:
                 ready = True
@@ -189,3 +174,64 @@ class Operator:
                 metrics.live_ticks.inc()
                 metrics.set_queue_lengths(queues.lengths())
 
+
+class Leadership:
+    """This replica's part in leader election (`ADDON_OPERATOR_HA`; without it, a replica that
+    always works). The elector runs in its own thread from `campaign` until `resign`, so the
+    Lease is handed back only after the work has stopped."""
+
+    def __init__(self, settings: LeaderSettings) -> None:
+        self.settings = settings
+        self._leading = threading.Event()
+        self._resigned = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def ready(self, converged: bool) -> bool:
+        """`/readyz`: the first converge is done, or this is a follower (leader election on,
+        not leading): followers are healthy standbys, only the leader converges."""
+        return converged or (self.settings.enabled and not self._leading.is_set())
+
+    def campaign(self, client: LeaseClient, heartbeats: Heartbeats,
+                 stop: threading.Event) -> threading.Event | None:
+        """The event that ends the work: `stop` itself without leader election; else, once
+        this replica leads, an event set when `stop` is or leadership is lost. None when
+        stopped (or the election ended) before leading."""
+        if not self.settings.enabled:
+            return stop
+        work = threading.Event()
+        elector = LeaderElector.from_settings(client, self.settings,
+                                              on_started_leading=self._leading.set,
+                                              on_stopped_leading=work.set)
+
+        def elect() -> None:
+            if elector.run(self._resigned):
+                log.warning("leadership lost: stopping the work (the process should restart)")
+            work.set()
+
+        self._thread = threading.Thread(target=elect, name="leader-election", daemon=True)
+        self._thread.start()
+        log.info("waiting to lead as %s", elector.identity)
+        while not self._leading.is_set():
+            heartbeats.beat("main")
+            if stop.wait(POLL_SECONDS) or work.is_set():
+                return None
+        log.info("leading: starting the work")
+        threading.Thread(target=_forward, args=(stop, work), name="stop-forward",
+                         daemon=True).start()
+        return work
+
+    def resign(self, timeout: float) -> None:
+        """End the election; a leader hands the Lease back (waits up to `timeout` seconds)."""
+        self._resigned.set()
+        if self._thread is None:
+            return
+        self._thread.join(timeout)
+        if self._thread.is_alive():
+            log.warning("leader election: the lease was not handed back within %gs", timeout)
+
+
+def _forward(source: threading.Event, target: threading.Event) -> None:
+    """Set `target` once `source` is set; ends as soon as either is."""
+    while not target.wait(POLL_SECONDS):
+        if source.is_set():
+            target.set()

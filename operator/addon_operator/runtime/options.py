@@ -2,8 +2,10 @@
 
 Names follow upstream (reference addon-operator.md 9.1, DESIGN.md section 5): flag >
 `ADDON_OPERATOR_*` variable > legacy variable > default. The `run` and `sandbox` commands build
-a `RuntimeOptions` with `resolve_options` and hand it to `app.Operator`. Pure: the environment
-is passed in.
+a `RuntimeOptions` with `resolve_options` and hand it to `app.Operator`. Every setting is
+checked here, before anything starts, so a bad value is one `OptionsError` naming the flag or
+variable and what it accepts (the commands print it as one line and exit 1). Pure but for the
+leader identity's fallback (host name and pid): the environment is passed in.
 """
 
 from __future__ import annotations
@@ -14,6 +16,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from addon_operator import logs
+from addon_operator.helm.client import duration_seconds
+from addon_operator.leader import LeaderSettings, LeaderSettingsError
+from addon_operator.metrics import DEFAULT_PREFIX, metrics_prefix
 from addon_operator.settings import resolve_global_hooks_dir, resolve_modules_dirs
 
 DEFAULT_NAMESPACE = "default"
@@ -23,6 +29,13 @@ DEFAULT_HELM_HISTORY_MAX = 10
 DEFAULT_HELM_TIMEOUT = "20m"
 DEFAULT_HOOK_TIMEOUT = 600.0
 DEFAULT_PARALLEL = 4
+DEFAULT_RETRY_INITIAL_DELAY = 5.0
+DEFAULT_RETRY_MAX_DELAY = 300.0
+DEFAULT_STALL_AFTER = 5
+MAX_PORT = 65535
+RETRY_INITIAL_DELAY_ENV = "ADDON_OPERATOR_RETRY_INITIAL_DELAY_SECONDS"
+RETRY_MAX_DELAY_ENV = "ADDON_OPERATOR_RETRY_MAX_DELAY_SECONDS"
+STALL_AFTER_ENV = "ADDON_OPERATOR_STALL_AFTER_FAILURES"
 DEFAULT_TMP_DIR = str(Path(tempfile.gettempdir()) / "addon-operator")   # upstream's default
 
 
@@ -38,6 +51,7 @@ class RuntimeOptions:
     modules_dirs: list[Path]
     global_hooks_dir: Path | None
     tmp_dir: Path
+    leader: LeaderSettings
     kubeconfig: str | None = None
     listen_address: str = DEFAULT_LISTEN_ADDRESS
     listen_port: int = DEFAULT_LISTEN_PORT
@@ -46,11 +60,12 @@ class RuntimeOptions:
     helm_timeout: str = DEFAULT_HELM_TIMEOUT
     hook_timeout: float = DEFAULT_HOOK_TIMEOUT
     parallel: int = DEFAULT_PARALLEL           # equal-weight module runs at once
-    retry_initial_delay: float = 5.0
-    retry_max_delay: float = 300.0
-    stall_after: int = 5
+    retry_initial_delay: float = DEFAULT_RETRY_INITIAL_DELAY
+    retry_max_delay: float = DEFAULT_RETRY_MAX_DELAY
+    stall_after: int = DEFAULT_STALL_AFTER     # consecutive failures before `Stalled`
     log_level: str = "info"
     log_type: str = "text"
+    metrics_prefix: str = DEFAULT_PREFIX
     env: Mapping[str, str] = field(default_factory=dict)  # the environment hooks inherit
 
 
@@ -71,34 +86,81 @@ def add_runtime_options(parser: argparse.ArgumentParser) -> None:
 
 
 def resolve_options(args: argparse.Namespace, env: Mapping[str, str]) -> RuntimeOptions:
-    """The options from parsed flags (see `add_runtime_options` plus the dir options) and `env`."""
+    """The options from parsed flags (see `add_runtime_options` plus the dir options) and `env`;
+    raises `OptionsError` for the first unusable value."""
     hooks_default = "global-hooks" if Path("global-hooks").is_dir() else None
     tmp = args.tmp_dir or env.get("ADDON_OPERATOR_TMP_DIR") or DEFAULT_TMP_DIR
+    namespace = args.namespace or env.get("ADDON_OPERATOR_NAMESPACE") or DEFAULT_NAMESPACE
+    retry_initial_delay = _float(env, RETRY_INITIAL_DELAY_ENV, DEFAULT_RETRY_INITIAL_DELAY)
+    retry_max_delay = _float(env, RETRY_MAX_DELAY_ENV, DEFAULT_RETRY_MAX_DELAY)
+    if retry_max_delay < retry_initial_delay:
+        raise OptionsError(f"${RETRY_MAX_DELAY_ENV}={retry_max_delay:g} must be at least "
+                           f"${RETRY_INITIAL_DELAY_ENV}={retry_initial_delay:g}")
     return RuntimeOptions(
-        namespace=args.namespace or env.get("ADDON_OPERATOR_NAMESPACE") or DEFAULT_NAMESPACE,
+        namespace=namespace,
         modules_dirs=resolve_modules_dirs(args.modules_dir, env),
         global_hooks_dir=resolve_global_hooks_dir(args.global_hooks_dir, env,
                                                   default=hooks_default),
         tmp_dir=Path(tmp),
+        leader=_leader(env, namespace),
         kubeconfig=args.kubeconfig or env.get("KUBECONFIG") or None,
         listen_address=args.listen_address or env.get("ADDON_OPERATOR_LISTEN_ADDRESS")
         or DEFAULT_LISTEN_ADDRESS,
         listen_port=_int(args.listen_port, env, "ADDON_OPERATOR_LISTEN_PORT",
-                         DEFAULT_LISTEN_PORT, 0),
+                         DEFAULT_LISTEN_PORT, 0, MAX_PORT),
         helm_history_max=_int(None, env, "HELM_HISTORY_MAX", DEFAULT_HELM_HISTORY_MAX, 1),
-        helm_timeout=env.get("HELM_TIMEOUT") or DEFAULT_HELM_TIMEOUT,
+        helm_timeout=_duration(env, "HELM_TIMEOUT", DEFAULT_HELM_TIMEOUT),
         hook_timeout=float(_int(None, env, "ADDON_OPERATOR_HOOK_TIMEOUT_SECONDS",
                                 int(DEFAULT_HOOK_TIMEOUT), 1)),
         parallel=_int(args.parallel, env, "ADDON_OPERATOR_PARALLEL", DEFAULT_PARALLEL, 1),
-        retry_initial_delay=_float(env, "ADDON_OPERATOR_RETRY_INITIAL_DELAY_SECONDS", 5.0),
-        retry_max_delay=_float(env, "ADDON_OPERATOR_RETRY_MAX_DELAY_SECONDS", 300.0),
-        log_level=(env.get("LOG_LEVEL") or "info").lower(),
-        log_type=(env.get("LOG_TYPE") or "text").lower(),
+        retry_initial_delay=retry_initial_delay,
+        retry_max_delay=retry_max_delay,
+        stall_after=_int(None, env, STALL_AFTER_ENV, DEFAULT_STALL_AFTER, 1),
+        log_level=_choice(env, logs.LEVEL_ENV, tuple(logs.LEVELS), "info"),
+        log_type=_choice(env, logs.TYPE_ENV, logs.TYPES, "text"),
+        metrics_prefix=_metrics_prefix(env),
         env=dict(env),
     )
 
 
-def _int(flag: int | None, env: Mapping[str, str], name: str, default: int, minimum: int) -> int:
+def _leader(env: Mapping[str, str], namespace: str) -> LeaderSettings:
+    try:
+        return LeaderSettings.from_env(env, namespace=namespace)
+    except LeaderSettingsError as exc:
+        raise OptionsError(str(exc)) from None
+
+
+def _metrics_prefix(env: Mapping[str, str]) -> str:
+    try:
+        return metrics_prefix(env)
+    except ValueError as exc:
+        raise OptionsError(str(exc)) from None
+
+
+def _choice(env: Mapping[str, str], name: str, allowed: tuple[str, ...], default: str) -> str:
+    raw = env.get(name)
+    if not raw:
+        return default
+    value = raw.strip().lower()
+    if value not in allowed:
+        raise OptionsError(f"${name}={raw!r} is not one of: {', '.join(allowed)}")
+    return value
+
+
+def _duration(env: Mapping[str, str], name: str, default: str) -> str:
+    raw = env.get(name)
+    if not raw:
+        return default
+    try:
+        duration_seconds(raw)
+    except ValueError:
+        raise OptionsError(f"${name}={raw!r} is not a duration like 90s, 20m or 1h30m") \
+            from None
+    return raw
+
+
+def _int(flag: int | None, env: Mapping[str, str], name: str, default: int, minimum: int,
+         maximum: int | None = None) -> int:
     if flag is not None:
         value, source = flag, f"--{name.lower().replace('addon_operator_', '').replace('_', '-')}"
     else:
@@ -112,6 +174,8 @@ def _int(flag: int | None, env: Mapping[str, str], name: str, default: int, mini
             raise OptionsError(f"{source}={raw!r} is not an integer") from None
     if value < minimum:
         raise OptionsError(f"{source}={value} must be at least {minimum}")
+    if maximum is not None and value > maximum:
+        raise OptionsError(f"{source}={value} must be at most {maximum}")
     return value
 
 
