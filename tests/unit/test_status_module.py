@@ -21,6 +21,7 @@ from addon_operator.status import (
     build_module_status,
     status_changed,
 )
+from addon_operator.status.hooks import hook_entry
 
 ROOT = Path(__file__).resolve().parents[2]
 NOW = datetime(2025, 3, 1, 12, 0, 0, tzinfo=timezone.utc)
@@ -291,3 +292,14 @@ def test_long_multiline_error_becomes_one_bounded_line() -> None:
                                        consecutive_failures=1), None, NOW)
     assert len(status["message"]) <= 512 and "\n" not in status["message"]
     assert conds(status)["Ready"]["message"] == error
+
+
+def test_a_binding_that_cannot_be_set_up_shows_in_the_hook_entry() -> None:
+    hook = HookState("hooks/watch.sh", ("widgets",))
+    hook.binding_problems["widgets"] = 'kind "Widget" is not served by the API'
+    assert hook_entry(hook)["message"] == 'binding widgets: kind "Widget" is not served by the API'
+    hook.message = "exit status 1"
+    assert hook_entry(hook)["message"] == (
+        'exit status 1; binding widgets: kind "Widget" is not served by the API')
+    hook.binding_problems.clear()
+    assert hook_entry(hook)["message"] == "exit status 1"

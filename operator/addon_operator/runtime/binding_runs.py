@@ -17,7 +17,6 @@ addon-operator.md 4.6 and 4.8, shell-operator-hooks.md 2.6):
 
 from __future__ import annotations
 
-import logging
 import threading
 import time
 from collections.abc import Callable
@@ -27,12 +26,12 @@ from addon_operator.bindings import HookBindings, HookRef, RunRequest, absorbabl
 from addon_operator.hooks.contexts import render_contexts
 from addon_operator.hooks.execute import HookSpec
 from addon_operator.queue import MAIN, Task, TaskQueues, TaskType
+from addon_operator.status import HookState
 
 from .errors import RunFailed
 from .hook_runs import LifecycleHooks
 from .state import ModuleRuntime, Request, RuntimeState
 
-log = logging.getLogger(__name__)
 
 HOOK_TASKS = (TaskType.GLOBAL_HOOK_RUN, TaskType.MODULE_HOOK_RUN)
 POLL_SECONDS = 0.1
@@ -42,7 +41,8 @@ class BindingRuns:
     def __init__(self, state: RuntimeState, hooks: LifecycleHooks, queues: TaskQueues, *,
                  ensure_queue: Callable[[str], None], request: Callable[[Request], None],
                  requeue: Callable[[str], None], sync_timeout: float,
-                 sleep: Callable[[float], None] = time.sleep) -> None:
+                 sleep: Callable[[float], None] = time.sleep,
+                 write_status: Callable[[ModuleRuntime | None], None] | None = None) -> None:
         self._state = state
         self._hooks = hooks
         self._queues = queues
@@ -51,6 +51,7 @@ class BindingRuns:
         self._requeue = requeue
         self._sync_timeout = sync_timeout
         self._sleep = sleep
+        self._write_status = write_status
         self._bindings: HookBindings | None = None
         self._global_refs: list[HookRef] | None = None
 
@@ -75,8 +76,21 @@ class BindingRuns:
                          head=request.synchronization and request.queue == MAIN)
 
     def report(self, hook: HookRef, binding: str, message: str | None) -> None:
-        if message is not None:
-            log.warning("%s: binding %s: %s", hook.describe(), binding, message)
+        """A binding that cannot be set up (`message`), or is set up again (None): shown in
+        the hook's status entry until it is resolved (the engine logs it)."""
+        spec, runtime = self._hook(hook)
+        if spec is None:
+            return
+        owner = self._state.global_ if runtime is None else runtime
+        with self._state.lock:
+            state = owner.status.hooks.setdefault(
+                spec.name, HookState(spec.name, tuple(spec.config.binding_names())))
+            if message is None:
+                state.binding_problems.pop(binding, None)
+            else:
+                state.binding_problems[binding] = message
+        if self._write_status is not None:
+            self._write_status(runtime)
 
     def snapshots(self, spec: HookSpec, module: str | None) -> dict[str, list[Any]]:
         """`LifecycleHooks`' snapshot source."""

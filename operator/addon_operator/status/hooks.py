@@ -9,7 +9,7 @@ message, durationSeconds, runs, failures).
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
@@ -39,6 +39,13 @@ class HookState:
     duration_seconds: float | None = None
     runs: int = 0
     failures: int = 0                        # failed runs, allowed failures included
+    # binding name -> why it cannot be set up now (e.g. its kind does not exist yet)
+    binding_problems: dict[str, str] = field(default_factory=dict)
+
+    def status_message(self) -> str:
+        """The last failed run's message, then every binding that cannot be set up."""
+        problems = [f"binding {name}: {text}" for name, text in sorted(self.binding_problems.items())]
+        return "; ".join(part for part in (self.message, *problems) if part)
 
 
 def hook_entry(hook: HookState) -> dict[str, Any]:
@@ -48,8 +55,9 @@ def hook_entry(hook: HookState) -> dict[str, Any]:
         entry["lastRun"] = timestamp(hook.last_run)
     if hook.last_result is not None:
         entry["lastResult"] = str(hook.last_result)
-    if hook.message:
-        entry["message"] = clip(hook.message, HOOK_MESSAGE_LIMIT)
+    message = hook.status_message()
+    if message:
+        entry["message"] = clip(message, HOOK_MESSAGE_LIMIT)
     if hook.duration_seconds is not None:
         entry["durationSeconds"] = round(hook.duration_seconds, 3)
     entry["runs"] = hook.runs
