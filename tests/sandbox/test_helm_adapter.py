@@ -2,7 +2,8 @@
 
 One release goes through the whole life the runtime gives it: install, skip when nothing
 changed, upgrade on change, repair of a failed release, recovery from pending-upgrade (both
-ways), uninstall; a release the operator did not create is never removed.
+ways), uninstall; a release the operator did not create is never removed. Unchanged render
+inputs are not even rendered; an edited template is.
 
 A release is left in `pending-upgrade` the way a crash leaves it: helm is killed while it waits
 on a pre-upgrade hook Job that nothing completes (the sandbox runs no workloads).
@@ -11,6 +12,7 @@ on a pre-upgrade hook Job that nothing completes (the sandbox runs no workloads)
 from __future__ import annotations
 
 import json
+import shutil
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
@@ -22,6 +24,7 @@ from addon_operator.helm import (
     HelmClient,
     HelmError,
     ReleaseNotOwnedError,
+    inputs_unchanged,
     manifest_checksum,
     prepare_chart,
     release_record_name,
@@ -51,26 +54,41 @@ def _killing_runner(argv: Sequence[str], *, env: Mapping[str, str] | None = None
 
 
 class Module:
-    """The echo module as the runtime drives it: values file → render → checksum → upgrade."""
+    """The echo module as the runtime drives it: values file → inputs checksum → status → (render
+    → checksum → upgrade, unless the release was made from the same inputs)."""
 
-    def __init__(self, helm: HelmClient, workdir: Path) -> None:
+    def __init__(self, helm: HelmClient, workdir: Path, source: Path = MODULE,
+                 release: str = "echo") -> None:
         self.helm = helm
         self.workdir = workdir
-        self.chart = prepare_chart(MODULE, "echo", workdir / "charts")
+        self.release = release
+        self.chart = prepare_chart(source, release, workdir / "charts")
+
+    def values_file(self, **values: object) -> Path:
+        path = self.workdir / f"{self.release}.values.yaml"
+        path.write_text(json.dumps({"global": {}, "echo": values}))
+        return path
 
     def render(self, **values: object) -> tuple[Path, str]:
-        values_file = self.workdir / "echo.values.yaml"
-        values_file.write_text(json.dumps({"global": {}, "echo": values}))
-        return values_file, manifest_checksum(self.helm.render("echo", self.chart, values_file))
+        values_file = self.values_file(**values)
+        return values_file, manifest_checksum(self.helm.render(self.release, self.chart, values_file))
 
     def converge(self, **values: object) -> tuple[bool, str, int | None]:
         """One module run's Helm step: (upgraded, reason, revision after)."""
-        values_file, checksum = self.render(**values)
-        needed, reason = should_upgrade(self.helm.status("echo"), checksum)
+        values_file = self.values_file(**values)
+        inputs = self.helm.inputs_checksum(self.release, self.chart, values_file)
+        current = self.helm.status(self.release)
+        if inputs_unchanged(current, inputs):
+            assert current is not None
+            return False, "inputs unchanged", current.revision
+        checksum = manifest_checksum(self.helm.render(self.release, self.chart, values_file))
+        needed, reason = should_upgrade(current, checksum)
         if needed:
-            info = self.helm.upgrade("echo", self.chart, values_file, checksum)
+            info = self.helm.upgrade(self.release, self.chart, values_file, checksum,
+                                     inputs_checksum=inputs)
             assert info.status == "deployed" and info.checksum == checksum and info.owned
-        after = self.helm.status("echo")
+            assert info.inputs_checksum == inputs
+        after = self.helm.status(self.release)
         return needed, reason, after.revision if after else None
 
 
@@ -104,7 +122,7 @@ def test_release_lifecycle(tmp_path: Path, kubeconfig: Path, core: client.CoreV1
 
     assert module.converge(greeting="hi") == (True, "no release installed", 1)
     assert _greeting(core) == "hi"
-    assert module.converge(greeting="hi") == (False, "release revision 1 is up to date", 1)
+    assert module.converge(greeting="hi") == (False, "inputs unchanged", 1)
 
     upgraded, reason, revision = module.converge(greeting="bye")
     assert (upgraded, revision) == (True, 2) and "rendered manifests changed" in reason
@@ -158,3 +176,38 @@ def test_foreign_release_is_never_uninstalled(tmp_path: Path, kubeconfig: Path,
         helm.uninstall("foreign")
     assert _greeting(core, "foreign-greeting") == "theirs"
     assert helm.uninstall("echo") is True
+
+
+class CountingRunner:
+    """Runs helm for real and counts the subcommands it was asked for."""
+
+    def __init__(self) -> None:
+        self.subcommands: list[str] = []
+
+    def __call__(self, argv: Sequence[str], *, env: Mapping[str, str] | None = None,
+                 cwd: str | None = None, timeout: float | None = None,
+                 stdin: str | None = None) -> Completed:
+        self.subcommands.append(argv[1])
+        return run(argv, env=env, cwd=cwd, timeout=timeout, stdin=stdin)
+
+
+def test_unchanged_inputs_skip_the_render(tmp_path: Path, kubeconfig: Path,
+                                          core: client.CoreV1Api) -> None:
+    source = tmp_path / "010-echo"
+    shutil.copytree(MODULE, source)
+    counting = CountingRunner()
+    module = Module(_client(tmp_path, kubeconfig, runner=counting), tmp_path, source, "fast")
+    assert module.converge(greeting="hi")[0::2] == (True, 1)
+    assert counting.subcommands.count("template") == 1
+
+    counting.subcommands.clear()
+    assert module.converge(greeting="hi") == (False, "inputs unchanged", 1)
+    assert counting.subcommands == ["get"], "only the release status was asked for"
+
+    template = source / "templates" / "configmap.yaml"
+    template.write_text(template.read_text().replace("greeting:", "said:"))
+    upgraded, reason, revision = module.converge(greeting="hi")
+    assert (upgraded, revision) == (True, 2) and "rendered manifests changed" in reason
+    assert counting.subcommands.count("template") == 1
+    assert core.read_namespaced_config_map("fast-greeting", NAMESPACE).data == {"said": "hi"}
+    assert module.helm.uninstall("fast") is True

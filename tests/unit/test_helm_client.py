@@ -162,6 +162,26 @@ def test_upgrade_argv_with_helm4(tmp_path: Path) -> None:
     assert info.checksum == "f" * 32 and info.owned and info.status == "deployed"
 
 
+@pytest.mark.parametrize("version", ["v4.1.4+g05fa379", "v3.18.4+gd80839c"])
+def test_upgrade_labels_the_inputs_checksum(tmp_path: Path, version: str) -> None:
+    spy = SpyRunner(version)
+    spy.answer("get metadata", stderr=NOT_FOUND, code=1)
+    spy.answer("upgrade", stdout=_upgrade_output())
+    info = _client(tmp_path, spy).upgrade("echo", Path("/c"), Path("/v.yaml"), "f" * 32,
+                                          inputs_checksum="1" * 32)
+    [args] = spy.argv("upgrade")
+    assert args[args.index("--labels") + 1] == (
+        f"moduleChecksum={'f' * 32},heritage=addon-operator,moduleInputsChecksum={'1' * 32}")
+    assert info.inputs_checksum == "1" * 32 and info.checksum == "f" * 32
+
+
+def test_status_reads_inputs_label_with_helm4(tmp_path: Path) -> None:
+    spy = SpyRunner()
+    spy.answer("get metadata", stdout=_metadata(labels={**OWNED, "moduleInputsChecksum": "2" * 32}))
+    info = _client(tmp_path, spy).status("echo")
+    assert info is not None and info.inputs_checksum == "2" * 32
+
+
 @pytest.mark.parametrize(("version", "ownership"), [("v3.15.4+gfa9efb0", False),
                                                     ("v3.17.0+g301108e", True)])
 def test_upgrade_argv_with_helm3(tmp_path: Path, version: str, ownership: bool) -> None:
@@ -291,3 +311,5 @@ def test_bad_settings_are_refused_early(tmp_path: Path) -> None:
         HelmClient("ns", home=tmp_path, extra_labels={"a": "b,c"}, base_env={})
     with pytest.raises(ValueError, match="'moduleChecksum' is set by addon-operator itself"):
         HelmClient("ns", home=tmp_path, extra_labels={"moduleChecksum": "x"}, base_env={})
+    with pytest.raises(ValueError, match="'moduleInputsChecksum' is set by addon-operator"):
+        HelmClient("ns", home=tmp_path, extra_labels={"moduleInputsChecksum": "x"}, base_env={})

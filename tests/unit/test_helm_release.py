@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
-from addon_operator.helm import HelmError, HelmVersion, ReleaseInfo, manifest_checksum, should_upgrade
+from addon_operator.helm import (
+    HelmError, HelmVersion, ReleaseInfo, inputs_unchanged, manifest_checksum, should_upgrade,
+)
 from addon_operator.helm.client import duration_seconds, format_duration
 from addon_operator.helm.release import (
     normalize_time,
@@ -42,6 +45,18 @@ def test_checksum_is_md5_of_manifest_text() -> None:
 def test_should_upgrade(info: ReleaseInfo | None, expected: bool, reason: str) -> None:
     decision, why = should_upgrade(info, "a" * 32)
     assert decision is expected and reason in why
+
+
+@pytest.mark.parametrize(("info", "expected"), [
+    (None, False),
+    (_info(), False),                                           # installed before the label
+    (replace(_info(), inputs_checksum="i" * 32), True),
+    (replace(_info(), inputs_checksum="j" * 32), False),
+    (replace(_info(status="failed"), inputs_checksum="i" * 32), False),
+    (replace(_info(), inputs_checksum="i" * 32, owned=False), False),
+])
+def test_inputs_unchanged(info: ReleaseInfo | None, expected: bool) -> None:
+    assert inputs_unchanged(info, "i" * 32) is expected
 
 
 def test_release_record_name() -> None:
@@ -134,13 +149,22 @@ def test_parse_metadata_of_foreign_and_pending_releases() -> None:
     assert pending.pending and pending.revision == 2 and pending.status == "pending-upgrade"
 
 
+def test_parse_metadata_reads_the_inputs_label() -> None:
+    text = _fixture("get-metadata-v4.json").replace(
+        '"moduleChecksum": "aaaa",', '"moduleChecksum": "aaaa", "moduleInputsChecksum": "bbbb",')
+    info = parse_metadata(text)
+    assert (info.checksum, info.inputs_checksum) == ("aaaa", "bbbb")
+    assert parse_metadata(_fixture("get-metadata-v4.json")).inputs_checksum is None
+
+
 def test_parse_upgrade_output() -> None:
-    labels = {"moduleChecksum": "c" * 32, "heritage": "addon-operator"}
+    labels = {"moduleChecksum": "c" * 32, "heritage": "addon-operator",
+              "moduleInputsChecksum": "d" * 32}
     info = parse_release(_fixture("upgrade-v4.json"), labels)
     assert (info.name, info.namespace, info.revision, info.status) == ("echo", "addons", 1, "deployed")
     assert (info.chart, info.chart_version, info.app_version) == ("echo", "0.2.0", "1.0")
     assert info.last_deployed == "2026-11-23T23:27:37Z"
-    assert info.checksum == "c" * 32 and info.owned
+    assert info.checksum == "c" * 32 and info.owned and info.inputs_checksum == "d" * 32
 
 
 def test_parse_list_output() -> None:

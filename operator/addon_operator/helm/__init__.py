@@ -7,9 +7,12 @@ decisions. The runtime builds one `HelmClient` per operator namespace.
 from .chart import is_helm_module, prepare_chart
 from .client import DeleteReleaseRecord, HelmClient
 from .errors import HelmError, ReleaseNotOwnedError
+from .inputs import inputs_checksum
 from .release import (
     CHECKSUM_LABEL,
+    INPUTS_CHECKSUM_LABEL,
     ReleaseInfo,
+    inputs_unchanged,
     manifest_checksum,
     release_record_name,
     should_upgrade,
@@ -22,8 +25,11 @@ __all__ = [
     "HelmClient",
     "HelmError",
     "HelmVersion",
+    "INPUTS_CHECKSUM_LABEL",
     "ReleaseInfo",
     "ReleaseNotOwnedError",
+    "inputs_checksum",
+    "inputs_unchanged",
     "is_helm_module",
     "manifest_checksum",
     "prepare_chart",

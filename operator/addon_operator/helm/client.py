@@ -1,8 +1,10 @@
 """`HelmClient`: every `helm` call the operator makes, through the injected process runner.
 
-The module runtime calls `render` → `manifest_checksum` → `status` → `should_upgrade` →
-`upgrade` for each module run, `uninstall` on disable and `list_releases` to find releases to
-purge. Decisions (DESIGN.md 4.5, reference addon-operator.md 2.8 and 6):
+The module runtime calls `inputs_checksum` → `status` for each module run; when
+`inputs_unchanged` says the release was made from the same inputs it stops there, otherwise it
+goes on with `render` → `manifest_checksum` → `should_upgrade` → `upgrade`. It calls `uninstall`
+on disable and `list_releases` to find releases to purge. Decisions (DESIGN.md 4.5, reference
+addon-operator.md 2.8 and 6):
 
 - Rendering uses `helm template --is-upgrade`: it needs no cluster (the `render` command uses it
   too), is deterministic, and renders the manifests an upgrade applies (upstream also renders
@@ -12,7 +14,8 @@ purge. Decisions (DESIGN.md 4.5, reference addon-operator.md 2.8 and 6):
   `home`, `HELM_DRIVER` (default `secret`), `HELM_NAMESPACE`, `KUBECONFIG`; from the caller's
   environment only `PATH`, `HOME`, `TMPDIR`, proxies and the in-cluster service variables pass.
 - `upgrade --install` with `--skip-crds`, `--history-max`, `--timeout`, release labels
-  `moduleChecksum=<md5>` plus `extra_labels` (default `heritage=addon-operator`),
+  `moduleChecksum=<md5>`, `moduleInputsChecksum=<md5>` (inputs.py) when given, plus
+  `extra_labels` (default `heritage=addon-operator`),
   `--take-ownership` where the CLI has it, no `--wait`/`--atomic` (helm 4's default `hookOnly`
   wait equals helm 3's behaviour; its server-side apply default is kept).
 - A release stuck in `pending-*` is recovered before upgrading. With the secret driver and an
@@ -20,6 +23,9 @@ purge. Decisions (DESIGN.md 4.5, reference addon-operator.md 2.8 and 6):
   client in), the pending record `sh.helm.release.v1.<name>.v<N>` is deleted, as upstream does.
   Without it, helm's own means are used, as upstream does for other drivers: `helm rollback` to
   the last non-pending revision, or `helm uninstall` when there is none.
+- The inputs label is set with helm v3 too, but v3's `helm get metadata` prints no labels and
+  only the manifest checksum has a values fallback, so with v3 every run renders: the skip is a
+  helm v4 optimisation, and the label stays truthful if the CLI changes back and forth.
 - A release is ours when it carries the `moduleChecksum` label (helm v3: the checksum value);
   only those are uninstalled (`ReleaseNotOwnedError` otherwise) or reported as owned by
   `list_releases`. `upgrade` of a same-named foreign release adopts it, as upstream does.
@@ -35,10 +41,12 @@ from pathlib import Path
 
 from ..runner import Completed, Runner, run
 from .errors import HelmError, ReleaseNotOwnedError
+from . import inputs
 from .release import (
     CHECKSUM_LABEL,
     CHECKSUM_VALUES_KEY,
     DEFAULT_EXTRA_LABELS,
+    INPUTS_CHECKSUM_LABEL,
     ReleaseInfo,
     parse_history,
     parse_list,
@@ -106,6 +114,16 @@ class HelmClient:
             self._version = version
         return self._version
 
+    def inputs_checksum(self, release: str, chart_dir: Path, values_file: Path) -> str:
+        """Checksum of everything `render` would read (inputs.py), for `upgrade` to label."""
+        try:
+            return inputs.inputs_checksum(chart_dir, values_file, release=release,
+                                          namespace=self.namespace,
+                                          helm_version=str(self.version))
+        except OSError as exc:
+            raise HelmError("inputs checksum", release,
+                            f"cannot read chart {chart_dir} or values {values_file}: {exc}") from None
+
     def render(self, release: str, chart_dir: Path, values_file: Path) -> str:
         """The manifests an upgrade would apply (`helm template`, no cluster needed)."""
         args = ["template", release, str(chart_dir), *self._ns(), "--values", str(values_file),
@@ -127,12 +145,19 @@ class HelmClient:
             info = dataclasses.replace(info, checksum=checksum, owned=checksum is not None)
         return info
 
-    def upgrade(self, release: str, chart_dir: Path, values_file: Path, checksum: str) -> ReleaseInfo:
-        """`helm upgrade --install`, recovering a release stuck in `pending-*` first."""
+    def upgrade(self, release: str, chart_dir: Path, values_file: Path, checksum: str,
+                inputs_checksum: str | None = None) -> ReleaseInfo:
+        """`helm upgrade --install`, recovering a release stuck in `pending-*` first.
+
+        `checksum` is the rendered manifests' (`moduleChecksum`), `inputs_checksum` that of
+        the render's inputs (`moduleInputsChecksum`, left out when None).
+        """
         current = self.status(release)
         if current is not None and current.pending:
             self._recover_pending(current)
         labels = {CHECKSUM_LABEL: checksum, **self.extra_labels}
+        if inputs_checksum is not None:
+            labels[INPUTS_CHECKSUM_LABEL] = inputs_checksum
         args = [
             "upgrade", "--install", release, str(chart_dir), *self._ns(),
             "--values", str(values_file),
@@ -258,8 +283,9 @@ def format_duration(value: str | float) -> str:
 
 
 def _checked_labels(labels: Mapping[str, str]) -> dict[str, str]:
-    if CHECKSUM_LABEL in labels:
-        raise ValueError(f"helm release label {CHECKSUM_LABEL!r} is set by addon-operator itself")
+    for own in (CHECKSUM_LABEL, INPUTS_CHECKSUM_LABEL):
+        if own in labels:
+            raise ValueError(f"helm release label {own!r} is set by addon-operator itself")
     for key, value in labels.items():
         if not key or any(ch in f"{key}{value}" for ch in ",="):
             raise ValueError(f"helm release label {key!r}={value!r}: keys and values may not "

@@ -1,9 +1,11 @@
 """Releases as data: parsing helm's JSON outputs and deciding whether to upgrade.
 
 Pure functions, no I/O. `HelmClient` (client.py) feeds them helm's stdout; the module runtime
-calls `should_upgrade` and copies `ReleaseInfo` into `Module.status.release`. The checksum rule
-is upstream's (reference addon-operator.md 2.8): the MD5 of the rendered manifest text, kept as
-the release label `moduleChecksum`.
+calls `inputs_unchanged` and `should_upgrade` and copies `ReleaseInfo` into
+`Module.status.release`. The checksum rule is upstream's (reference addon-operator.md 2.8): the
+MD5 of the rendered manifest text, kept as the release label `moduleChecksum`. Next to it the
+label `moduleInputsChecksum` keeps the checksum of the render's inputs (inputs.py), so an
+unchanged module is not even rendered.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from typing import Any
 from .errors import HelmError
 
 CHECKSUM_LABEL = "moduleChecksum"
+INPUTS_CHECKSUM_LABEL = "moduleInputsChecksum"
 # Upstream's legacy place for the checksum: a key in the release values. Used with helm v3,
 # whose `helm get metadata` does not print release labels.
 CHECKSUM_VALUES_KEY = "_addonOperatorModuleChecksum"
@@ -47,6 +50,7 @@ class ReleaseInfo:
     last_deployed: str = ""         # RFC 3339, UTC, seconds precision
     checksum: str | None = None     # the `moduleChecksum` we stored, when known
     owned: bool = False             # created by addon-operator (has the moduleChecksum label)
+    inputs_checksum: str | None = None  # the `moduleInputsChecksum` we stored, when known
     labels: Mapping[str, str] = field(default_factory=dict)
 
     @property
@@ -57,6 +61,18 @@ class ReleaseInfo:
 def manifest_checksum(manifest: str) -> str:
     """MD5 hex of the rendered manifest text (upstream's `moduleChecksum`)."""
     return hashlib.md5(manifest.encode()).hexdigest()
+
+
+def inputs_unchanged(info: ReleaseInfo | None, inputs: str) -> bool:
+    """Whether the release is ours, deployed, and was made from exactly these render inputs.
+
+    Then rendering could only reproduce the manifests it holds, so the render is skipped. A
+    release whose last upgrade predates the inputs label (or made with helm v3, whose
+    `get metadata` shows no labels) never matches: it is rendered, and gets the label with its
+    next upgrade.
+    """
+    return (info is not None and info.status == "deployed" and info.owned
+            and info.inputs_checksum == inputs)
 
 
 def should_upgrade(info: ReleaseInfo | None, checksum: str) -> tuple[bool, str]:
@@ -93,6 +109,7 @@ def parse_metadata(text: str) -> ReleaseInfo:
         last_deployed=normalize_time(_str(doc, "deployedAt")),
         checksum=labels.get(CHECKSUM_LABEL),
         owned=CHECKSUM_LABEL in labels,
+        inputs_checksum=labels.get(INPUTS_CHECKSUM_LABEL),
         labels=labels,
     )
 
@@ -113,6 +130,7 @@ def parse_release(text: str, labels: Mapping[str, str]) -> ReleaseInfo:
         last_deployed=normalize_time(_str(info, "last_deployed")),
         checksum=labels.get(CHECKSUM_LABEL),
         owned=CHECKSUM_LABEL in labels,
+        inputs_checksum=labels.get(INPUTS_CHECKSUM_LABEL),
         labels=dict(labels),
     )
 

@@ -7,9 +7,11 @@ Called by the task handlers for a `ModuleRun` task of an enabled, not suspended 
 2. hooks are configured on the first run after start; `onStartup` hooks run on the first run
    after start or enable, then the hooks' kubernetes and schedule bindings start and their
    Synchronization runs (`binding_runs`); then `beforeHelm`;
-3. Helm: values checked against the values schema and `x-required-for-helm`, chart rendered,
-   `helm upgrade --install` only when `should_upgrade` says so (no release, not deployed,
-   rendered-manifest checksum changed), Events for every Helm action;
+3. Helm: values checked against the values schema and `x-required-for-helm`; when the release
+   is deployed and labelled with the checksum of the current render inputs (chart files,
+   values, release, namespace, helm version) nothing else runs; otherwise the chart is rendered
+   and `helm upgrade --install` runs only when `should_upgrade` says so (no release, not
+   deployed, rendered-manifest checksum changed), Events for every Helm action;
 4. `afterHelm`; when it changed the module's values another run is queued (exactly one more,
    since the next `afterHelm` sees the same values).
 A failure raises `RunFailed`; the queue retries the task with backoff.
@@ -26,7 +28,7 @@ from pathlib import Path
 from typing import Protocol, TypeVar
 
 from addon_operator.helm import (
-    HelmError, ReleaseInfo, manifest_checksum, prepare_chart, should_upgrade,
+    HelmError, ReleaseInfo, inputs_unchanged, manifest_checksum, prepare_chart, should_upgrade,
 )
 from addon_operator.kube import NORMAL, WARNING
 from addon_operator.logs import bind
@@ -53,10 +55,11 @@ T = TypeVar("T")
 class Helm(Protocol):
     """What a module run needs from `helm.HelmClient`."""
 
+    def inputs_checksum(self, release: str, chart_dir: Path, values_file: Path) -> str: ...
     def render(self, release: str, chart_dir: Path, values_file: Path) -> str: ...
     def status(self, release: str) -> ReleaseInfo | None: ...
-    def upgrade(self, release: str, chart_dir: Path, values_file: Path, checksum: str
-                ) -> ReleaseInfo: ...
+    def upgrade(self, release: str, chart_dir: Path, values_file: Path, checksum: str,
+                inputs_checksum: str | None = None) -> ReleaseInfo: ...
     def uninstall(self, release: str) -> bool: ...
     def list_releases(self) -> list[ReleaseInfo]: ...
 
@@ -137,30 +140,33 @@ class ModuleRunner:
         status = runtime.status
         try:
             chart = prepare_chart(known_module(runtime).path, name, work / "chart")
-            manifest = self._timed(name, activation, "template",
-                                   lambda: self._helm.render(name, chart, values_file))
-            digest = manifest_checksum(manifest)
+            inputs = self._helm.inputs_checksum(name, chart, values_file)
             current = self._timed(name, activation, "check-upgrade",
                                   lambda: self._helm.status(name))
+            # Same inputs as the deployed release: rendering could only reproduce its manifests.
+            digest = None if inputs_unchanged(current, inputs) else manifest_checksum(
+                self._timed(name, activation, "template",
+                            lambda: self._helm.render(name, chart, values_file)))
         except HelmError as exc:
             status.helm_reason, status.helm_message = RENDER_FAILED, str(exc)
             self._events.post(runtime.involved, WARNING, "HelmFailed", str(exc))
             raise RunFailed(HELM_FAILED, str(exc)) from None
-        upgrade, why = should_upgrade(current, digest)
-        if upgrade:
-            status.release = self._upgrade(runtime, chart, values_file, digest, current, why,
-                                           activation)
+        upgrade, why = should_upgrade(current, digest) if digest is not None else (False, "")
+        if digest is not None and upgrade:
+            status.release = self._upgrade(runtime, chart, values_file, digest, inputs, current,
+                                           why, activation)
         else:
             status.release, status.helm_reason, status.helm_message = current, UP_TO_DATE, ""
         self._metrics.module_helm_seconds.labels(module=name, activation=activation).observe(
             time.monotonic() - started)
 
     def _upgrade(self, runtime: ModuleRuntime, chart: Path, values_file: Path, digest: str,
-                 current: ReleaseInfo | None, why: str, activation: str) -> ReleaseInfo:
+                 inputs: str, current: ReleaseInfo | None, why: str, activation: str
+                 ) -> ReleaseInfo:
         name, status = runtime.name, runtime.status
         try:
-            info = self._timed(name, activation, "upgrade",
-                               lambda: self._helm.upgrade(name, chart, values_file, digest))
+            info = self._timed(name, activation, "upgrade", lambda: self._helm.upgrade(
+                name, chart, values_file, digest, inputs_checksum=inputs))
         except HelmError as exc:
             status.helm_reason = INSTALL_FAILED if current is None else UPGRADE_FAILED
             status.helm_message = str(exc)
