@@ -107,10 +107,7 @@ def parse_metadata(text: str) -> ReleaseInfo:
         chart_version=_str(doc, "version"),
         app_version=_str(doc, "appVersion"),
         last_deployed=normalize_time(_str(doc, "deployedAt")),
-        checksum=labels.get(CHECKSUM_LABEL),
-        owned=CHECKSUM_LABEL in labels,
-        inputs_checksum=labels.get(INPUTS_CHECKSUM_LABEL),
-        labels=labels,
+        **_label_fields(labels),
     )
 
 
@@ -128,11 +125,14 @@ def parse_release(text: str, labels: Mapping[str, str]) -> ReleaseInfo:
         chart_version=_str(meta, "version"),
         app_version=_str(meta, "appVersion"),
         last_deployed=normalize_time(_str(info, "last_deployed")),
-        checksum=labels.get(CHECKSUM_LABEL),
-        owned=CHECKSUM_LABEL in labels,
-        inputs_checksum=labels.get(INPUTS_CHECKSUM_LABEL),
-        labels=dict(labels),
+        **_label_fields(labels),
     )
+
+
+def _label_fields(labels: Mapping[str, str]) -> dict[str, Any]:
+    """The ReleaseInfo fields our release labels carry: the checksums and ownership."""
+    return {"checksum": labels.get(CHECKSUM_LABEL), "owned": CHECKSUM_LABEL in labels,
+            "inputs_checksum": labels.get(INPUTS_CHECKSUM_LABEL), "labels": dict(labels)}
 
 
 def parse_list(text: str, owned_names: frozenset[str]) -> list[ReleaseInfo]:
