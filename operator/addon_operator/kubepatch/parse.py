@@ -9,11 +9,11 @@ before any is applied (`apply.py`), so one malformed operation changes nothing.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import yaml
 
+from addon_operator.jsonstream import documents
 from addon_operator.kubepatch.operations import KubePatchError, Operation, validate
 from addon_operator.yamlload import JsonCompatibleLoader
 
@@ -29,7 +29,7 @@ def parse_documents(text: str) -> list[Any]:
     if not text.strip():
         return []
     try:
-        return _json_stream(text)
+        return [document.value for document in documents(text)]
     except ValueError as json_error:
         try:
             return [document for document in yaml.load_all(text, Loader=JsonCompatibleLoader)
@@ -38,20 +38,3 @@ def parse_documents(text: str) -> list[Any]:
             raise KubePatchError(
                 f"the operations are neither a JSON stream ({json_error}) nor multi-document "
                 f"YAML ({' '.join(str(yaml_error).split())})") from yaml_error
-
-
-def _json_stream(text: str) -> list[Any]:
-    decoder = json.JSONDecoder()
-    documents = []
-    position = _skip_space(text, 0)
-    while position < len(text):
-        document, position = decoder.raw_decode(text, position)
-        documents.append(document)
-        position = _skip_space(text, position)
-    return documents
-
-
-def _skip_space(text: str, position: int) -> int:
-    while position < len(text) and text[position].isspace():
-        position += 1
-    return position

@@ -16,6 +16,8 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from addon_operator.jsonstream import documents
+
 ACTIONS = ("set", "add", "observe", "expire")
 _UNGROUPED_ACTIONS = frozenset({"set", "add", "observe"})
 _GROUPED_ACTIONS = frozenset({"set", "add", "expire"})
@@ -95,21 +97,14 @@ def _labels(labels: Any, where: str) -> dict[str, str]:
 def parse_metrics_stream(text: str, source: str = "metrics file") -> list[Operation]:
     """Every operation in `text`, validated; raises `MetricsError` naming the object number,
     its line and the problem."""
-    decoder = json.JSONDecoder()
     ops: list[Operation] = []
-    pos, length = 0, len(text)
-    while True:
-        while pos < length and text[pos].isspace():
-            pos += 1
-        if pos >= length:
-            return ops
-        number = len(ops) + 1
-        line = text.count("\n", 0, pos) + 1
-        try:
-            raw, pos = decoder.raw_decode(text, pos)
-        except json.JSONDecodeError as exc:
-            raise MetricsError(
-                f"{source}: object #{number}: invalid JSON at line {exc.lineno} "
-                f"column {exc.colno}: {exc.msg}"
-            ) from None
-        ops.append(normalise_operation(raw, f"{source}: object #{number} (line {line})"))
+    try:
+        for doc in documents(text):
+            where = f"{source}: object #{len(ops) + 1} (line {doc.line})"
+            ops.append(normalise_operation(doc.value, where))
+    except json.JSONDecodeError as exc:
+        raise MetricsError(
+            f"{source}: object #{len(ops) + 1}: invalid JSON at line {exc.lineno} "
+            f"column {exc.colno}: {exc.msg}"
+        ) from None
+    return ops

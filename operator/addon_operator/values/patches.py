@@ -19,6 +19,8 @@ import copy
 import json
 from typing import Any
 
+from addon_operator.jsonstream import documents
+
 Op = dict[str, Any]
 
 _OPS_WITH_VALUE = ("add", "test")
@@ -34,34 +36,19 @@ class PatchError(ValueError):
 
 def parse_patch_stream(text: str, *, source: str = "values patch") -> list[Op]:
     """Every operation of a JSON stream, in order; blank text gives []."""
-    decoder = json.JSONDecoder()
     ops: list[Op] = []
-    pos = _skip_blank(text, 0)
-    while pos < len(text):
-        try:
-            doc, end = decoder.raw_decode(text, pos)
-        except json.JSONDecodeError as err:
-            raise PatchError(
-                f"{source}: line {err.lineno} column {err.colno}: invalid JSON: {err.msg}"
-            ) from None
-        where = _position(text, pos)
-        for index, item in enumerate(doc if isinstance(doc, list) else [doc]):
-            label = f"{where}, item {index}" if isinstance(doc, list) else where
-            ops.append(_checked_op(item, f"{source}: {label}"))
-        pos = _skip_blank(text, end)
+    try:
+        for doc in documents(text):
+            where = f"line {doc.line} column {doc.column}"
+            items = doc.value if isinstance(doc.value, list) else [doc.value]
+            for index, item in enumerate(items):
+                label = f"{where}, item {index}" if isinstance(doc.value, list) else where
+                ops.append(_checked_op(item, f"{source}: {label}"))
+    except json.JSONDecodeError as err:
+        raise PatchError(
+            f"{source}: line {err.lineno} column {err.colno}: invalid JSON: {err.msg}"
+        ) from None
     return ops
-
-
-def _skip_blank(text: str, pos: int) -> int:
-    while pos < len(text) and text[pos].isspace():
-        pos += 1
-    return pos
-
-
-def _position(text: str, pos: int) -> str:
-    line = text.count("\n", 0, pos) + 1
-    column = pos - (text.rfind("\n", 0, pos) + 1) + 1
-    return f"line {line} column {column}"
 
 
 def _checked_op(item: Any, where: str) -> Op:
