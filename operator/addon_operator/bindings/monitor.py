@@ -114,7 +114,7 @@ class BindingMonitor:
                 delay = retry_delay(self._resolve_failures)
                 version = f" in {binding.api_version}" if binding.api_version else ""
                 self._problem("kind", f"kind {binding.kind!r}{version} is not served by the API: "
-                                      f"{exc.message}; retrying in {delay:.0f}s")
+                                      f"{exc.message}", retry_in=delay)
                 self._cancel_retry = self._later(delay, self.start)
                 return
             self._solved("kind")
@@ -265,8 +265,11 @@ class BindingMonitor:
         log.warning("%s binding %s: %s", self.hook.describe(), self.binding.name, message)
         self._report(self.hook, self.binding.name, message)
 
-    def _problem(self, what: str, message: str) -> None:
-        log.warning("%s binding %s: %s", self.hook.describe(), self.binding.name, message)
+    def _problem(self, what: str, message: str, *, retry_in: float | None = None) -> None:
+        """Log and report a problem; the retry delay is logged only, so the reported message
+        (shown in the hook's status) stays the same from one retry to the next."""
+        retry = f"; retrying in {retry_in:.0f}s" if retry_in is not None else ""
+        log.warning("%s binding %s: %s%s", self.hook.describe(), self.binding.name, message, retry)
         self._failing.add(what)
         self._report(self.hook, self.binding.name, message)
 

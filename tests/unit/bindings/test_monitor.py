@@ -164,6 +164,7 @@ def test_unknown_kind_is_reported_retried_and_picked_up(
     assert name == "crs" and "kind 'Widget' in demo.io/v1 is not served" in message
     later.run()
     assert [d for d, _ in later.calls] == [2.0]  # backoff grows
+    assert len(set(recorder.reports)) == 1, "the same problem is reported the same way on retry"
     widgets = CONFIGMAPS.__class__("demo.io", "v1", "widgets", True, "Widget", "widget")
     kube.served.append(widgets)
     later.run()
