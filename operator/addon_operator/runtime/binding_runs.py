@@ -109,20 +109,40 @@ class BindingRuns:
 
     def enable_module(self, runtime: ModuleRuntime, stop: threading.Event) -> None:
         """Start the module's bindings (once per enable) and run its Synchronizations until
-        every binding that start-up waits for is synchronized (a no-op on later runs)."""
+        every binding that start-up waits for is synchronized (a no-op on later runs).
+
+        A failed Synchronization, a binding that cannot be set up (its kind is not served)
+        or the timeout stops the bindings again and fails the run: the retry starts them
+        afresh, with a new Synchronization (each monitor sends only one)."""
         if not runtime.bindings_enabled:
             self._enable(runtime.hooks or [], runtime.name)
             runtime.bindings_enabled = True
+        try:
+            self._synchronize(runtime, stop)
+        except RunFailed:
+            self.disable_module(runtime)
+            raise
+
+    def _synchronize(self, runtime: ModuleRuntime, stop: threading.Event) -> None:
         refs = [HookRef(spec.name, runtime.name) for spec in runtime.hooks or []
                 if spec.config.kubernetes]
         deadline = time.monotonic() + self._sync_timeout
         while not all(self.bindings.synchronized(ref) for ref in refs):
             for task in self._queues.remove(lambda t: _synchronization_of(t, runtime.name)):
                 self.run(task)
+            broken = self._binding_problems(runtime)
+            if broken:
+                raise RunFailed("BindingFailed", f"module {runtime.name}: {broken}")
             if stop.is_set() or time.monotonic() > deadline:
                 raise RunFailed("SynchronizationTimeout", f"module {runtime.name}: kubernetes "
                                 f"bindings not synchronized within {self._sync_timeout:g}s")
             self._sleep(POLL_SECONDS)
+
+    @staticmethod
+    def _binding_problems(runtime: ModuleRuntime) -> str:
+        """The module's bindings that cannot be set up now, as one line ("" when none)."""
+        return "; ".join(f"{hook.name}: {hook.status_message()}"
+                         for hook in runtime.status.hooks.values() if hook.binding_problems)
 
     def disable_module(self, runtime: ModuleRuntime) -> None:
         for spec in runtime.hooks or []:
@@ -148,6 +168,13 @@ class BindingRuns:
         spec, runtime = self._hook(ref)
         if spec is None or not self.bindings.is_current(request):
             return   # the hook or its module was disabled meanwhile
+        if runtime is not None and runtime.suspend:
+            # Suspended: no hook runs. The bindings stop until the next module run starts
+            # them afresh (with a new Synchronization) after `suspend` is lifted.
+            self.disable_module(runtime)
+            return
+        if runtime is not None and runtime.status.enabled is not True:
+            return   # being disabled (its delete may be retrying): no more binding runs
         self._sleep(self.bindings.reserve(ref))
         requests = [request, *self._absorb(task, request, spec)]
         if not any(r.run_hook for r in requests):

@@ -3,12 +3,16 @@ combining the same hook's queued requests, values changes re-running the module.
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
+
+import pytest
 
 from addon_operator.bindings import HookRef, RunRequest
 from addon_operator.hooks.contexts import BindingContext
 from addon_operator.queue import MAIN, TaskQueues, TaskType
 from addon_operator.runtime.binding_runs import BindingRuns
+from addon_operator.runtime.errors import RunFailed
 
 from runtime_fakes import FakeKube, hook_script, lifecycle_hooks, state_of, write_module
 
@@ -42,6 +46,7 @@ def setup(modules_root: Path, tmp_path: Path, kube: FakeKube):
     state = state_of(modules_root)
     hooks = lifecycle_hooks(state, kube, tmp_path)
     runtime = state.modules["demo"]
+    runtime.status.enabled = True
     hooks.ensure_module_hooks(runtime)
     queues, requeued, ensured = TaskQueues(), [], []
     runs = BindingRuns(state, hooks, queues, ensure_queue=ensured.append, request=state.request,
@@ -98,3 +103,81 @@ def test_stale_requests_are_dropped_and_synchronization_changes_rerun_nothing(
     run_next(runs, queues)
     assert engine.done_batches == [[2]]
     assert state.module_values(state.modules["demo"]) == {"n": 1} and requeued == []
+
+
+class SyncEngine(FakeEngine):
+    """Adds what `enable_module` uses: enabling, disabling and the synchronized state."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.enabled: list[HookRef] = []
+        self.disabled: list[HookRef] = []
+        self.synced: set[HookRef] = set()
+
+    def enable_schedules(self, ref: HookRef, config: object) -> None:
+        self.enabled.append(ref)
+
+    def enable_kubernetes(self, ref: HookRef, config: object) -> None:
+        pass
+
+    def disable(self, ref: HookRef) -> None:
+        self.disabled.append(ref)
+
+    def synchronized(self, ref: HookRef) -> bool:
+        return ref in self.synced
+
+
+def sync_setup(modules_root: Path, tmp_path: Path, kube: FakeKube, body: str = PATCH):
+    write_module(modules_root, "010-demo", hooks={"h.sh": hook_script(CONFIG, body)})
+    state = state_of(modules_root)
+    hooks = lifecycle_hooks(state, kube, tmp_path)
+    runtime = state.modules["demo"]
+    runtime.status.enabled = True
+    hooks.ensure_module_hooks(runtime)
+    queues = TaskQueues()
+    runs = BindingRuns(state, hooks, queues, ensure_queue=queues.ensure, request=state.request,
+                       requeue=lambda name: None, sync_timeout=5, sleep=lambda s: None)
+    engine = SyncEngine()
+    runs.attach(engine)  # type: ignore[arg-type]
+    return state, runs, queues, engine
+
+
+def test_a_failed_synchronization_stops_the_bindings_so_the_retry_starts_afresh(
+        modules_root, tmp_path, kube) -> None:
+    state, runs, queues, engine = sync_setup(modules_root, tmp_path, kube, body="exit 3")
+    runtime = state.modules["demo"]
+    runs.emit(request(1, sync=True))
+    with pytest.raises(RunFailed):
+        runs.enable_module(runtime, threading.Event())
+    assert engine.disabled == [HookRef("hooks/h.sh", "demo")]
+    assert runtime.bindings_enabled is False, "the next run enables them again"
+    engine.synced.add(HookRef("hooks/h.sh", "demo"))
+    runs.enable_module(runtime, threading.Event())
+    assert engine.enabled == [HookRef("hooks/h.sh", "demo")] * 2
+
+
+def test_a_binding_that_cannot_be_set_up_fails_the_run_at_once(modules_root, tmp_path, kube) -> None:
+    state, runs, _, engine = sync_setup(modules_root, tmp_path, kube)
+    runtime = state.modules["demo"]
+    runs.report(HookRef("hooks/h.sh", "demo"), "pods", "kind 'Pod' is not served by the API")
+    with pytest.raises(RunFailed) as failed:
+        runs.enable_module(runtime, threading.Event())
+    assert failed.value.reason == "BindingFailed"
+    assert "binding pods: kind 'Pod' is not served" in failed.value.message
+    assert engine.disabled == [HookRef("hooks/h.sh", "demo")]
+
+
+def test_no_binding_runs_for_a_suspended_or_disabled_module(modules_root, tmp_path, kube) -> None:
+    state, runs, queues, engine = sync_setup(modules_root, tmp_path, kube)
+    runtime = state.modules["demo"]
+    runtime.status.enabled = False
+    runs.emit(request(1))
+    run_next(runs, queues)
+    runtime.status.enabled, runtime.suspend = True, True
+    runtime.bindings_enabled = True
+    runs.emit(request(2))
+    run_next(runs, queues)
+    assert runtime.status.hooks.get("hooks/h.sh") is None or \
+        runtime.status.hooks["hooks/h.sh"].runs == 0, "the hook never ran"
+    assert state.modules["demo"].patches == []
+    assert engine.disabled == [HookRef("hooks/h.sh", "demo")] and not runtime.bindings_enabled
