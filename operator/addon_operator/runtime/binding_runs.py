@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from addon_operator.bindings import HookBindings, HookRef, RunRequest, absorbable
@@ -103,9 +103,14 @@ class BindingRuns:
         if self._global_refs is None:
             self._global_refs = self._enable(self._state.global_.hooks, None)
         refs = self._global_refs
-        if refs and not self.bindings.wait_synchronized(refs, self._sync_timeout):
-            raise RunFailed("SynchronizationTimeout", "global hooks: kubernetes bindings not "
-                            f"synchronized within {self._sync_timeout:g}s")
+        deadline = time.monotonic() + self._sync_timeout
+        while refs and not self.bindings.wait_synchronized(refs, POLL_SECONDS):
+            broken = _binding_problems(self._state.global_.status.hooks.values())
+            if broken:
+                raise RunFailed("BindingFailed", f"global hooks: {broken}")
+            if time.monotonic() > deadline:
+                raise RunFailed("SynchronizationTimeout", "global hooks: kubernetes bindings "
+                                f"not synchronized within {self._sync_timeout:g}s")
 
     def enable_module(self, runtime: ModuleRuntime, stop: threading.Event) -> None:
         """Start the module's bindings (once per enable) and run its Synchronizations until
@@ -130,7 +135,7 @@ class BindingRuns:
         while not all(self.bindings.synchronized(ref) for ref in refs):
             for task in self._queues.remove(lambda t: _synchronization_of(t, runtime.name)):
                 self.run(task)
-            broken = self._binding_problems(runtime)
+            broken = _binding_problems(runtime.status.hooks.values())
             if broken:
                 raise RunFailed("BindingFailed", f"module {runtime.name}: {broken}")
             if stop.is_set() or time.monotonic() > deadline:
@@ -138,11 +143,6 @@ class BindingRuns:
                                 f"bindings not synchronized within {self._sync_timeout:g}s")
             self._sleep(POLL_SECONDS)
 
-    @staticmethod
-    def _binding_problems(runtime: ModuleRuntime) -> str:
-        """The module's bindings that cannot be set up now, as one line ("" when none)."""
-        return "; ".join(f"{hook.name}: {hook.status_message()}"
-                         for hook in runtime.status.hooks.values() if hook.binding_problems)
 
     def disable_module(self, runtime: ModuleRuntime) -> None:
         for spec in runtime.hooks or []:
@@ -222,3 +222,9 @@ def _synchronization_of(task: Task, module: str) -> bool:
     request = task.payload.get("request")
     return (task.type is TaskType.MODULE_HOOK_RUN and task.module == module
             and isinstance(request, RunRequest) and request.synchronization)
+
+
+def _binding_problems(hooks: Iterable[HookState]) -> str:
+    """The bindings of these hooks that cannot be set up now, as one line ("" when none)."""
+    return "; ".join(f"{hook.name}: {hook.status_message()}"
+                     for hook in hooks if hook.binding_problems)

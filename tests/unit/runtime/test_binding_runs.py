@@ -9,10 +9,13 @@ from pathlib import Path
 import pytest
 
 from addon_operator.bindings import HookRef, RunRequest
+from addon_operator.discovery import discover
 from addon_operator.hooks.contexts import BindingContext
 from addon_operator.queue import MAIN, TaskQueues, TaskType
 from addon_operator.runtime.binding_runs import BindingRuns
 from addon_operator.runtime.errors import RunFailed
+from addon_operator.runtime.state import RuntimeState
+from addon_operator.values import Schemas
 
 from runtime_fakes import FakeKube, hook_script, lifecycle_hooks, state_of, write_module
 
@@ -181,3 +184,25 @@ def test_no_binding_runs_for_a_suspended_or_disabled_module(modules_root, tmp_pa
         runtime.status.hooks["hooks/h.sh"].runs == 0, "the hook never ran"
     assert state.modules["demo"].patches == []
     assert engine.disabled == [HookRef("hooks/h.sh", "demo")] and not runtime.bindings_enabled
+
+
+def test_a_global_binding_that_cannot_be_set_up_fails_the_wait_at_once(
+        modules_root, tmp_path, kube) -> None:
+    hooks_dir = tmp_path / "global-hooks" / "hooks"
+    hooks_dir.mkdir(parents=True)
+    (hooks_dir / "g.sh").write_text(hook_script(CONFIG, "true"))
+    (hooks_dir / "g.sh").chmod(0o755)
+    state = RuntimeState(discover([modules_root], tmp_path / "global-hooks"), Schemas(), [], 3)
+    hooks = lifecycle_hooks(state, kube, tmp_path)
+    hooks.configure_global()
+    queues = TaskQueues()
+    runs = BindingRuns(state, hooks, queues, ensure_queue=queues.ensure, request=state.request,
+                       requeue=lambda name: None, sync_timeout=300)
+    engine = SyncEngine()
+    engine.wait_synchronized = lambda refs, timeout: False  # type: ignore[method-assign]
+    runs.attach(engine)  # type: ignore[arg-type]
+    runs.report(HookRef("g.sh", None), "pods", "kind 'Pod' is not served by the API")
+    with pytest.raises(RunFailed) as failed:
+        runs.enable_global()
+    assert failed.value.reason == "BindingFailed"
+    assert "g.sh: binding pods: kind 'Pod' is not served" in failed.value.message
