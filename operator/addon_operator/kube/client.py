@@ -42,6 +42,7 @@ from addon_operator.kube.watching import Listing, WatchEvent, list_then_watch, s
 JSON = "application/json"
 MERGE_PATCH = "application/merge-patch+json"
 JSON_PATCH = "application/json-patch+json"
+APPLY_PATCH = "application/apply-patch+yaml"   # server-side apply; a JSON body is valid YAML
 CONNECT_TIMEOUT = 5.0
 READ_TIMEOUT = 30.0
 WATCH_TIMEOUT_SECONDS = 30       # server-side end of one watch request
@@ -181,6 +182,17 @@ class KubeClient:
                                                  subresource=subresource),
                           body=operations, content_type=JSON_PATCH,
                           what=_subresource(resource.describe(name, namespace), subresource))
+
+    def apply(self, resource: Resource, obj: dict[str, Any], *,
+              field_manager: str = "addon-operator", force: bool = True) -> dict[str, Any]:
+        """Server-side apply of `obj` (created when missing); `force` takes over the fields
+        another manager set, as a controller that owns these objects should."""
+        meta = obj.get("metadata", {})
+        name, namespace = str(meta.get("name", "")), meta.get("namespace") or None
+        query = [("fieldManager", field_manager)] + ([("force", "true")] if force else [])
+        return self._call("PATCH", resource.path(name, namespace=namespace), query=query,
+                          body=obj, content_type=APPLY_PATCH,
+                          what=resource.describe(name, namespace))
 
     def patch_status(self, resource: Resource, name: str, status: dict[str, Any], *,
                      namespace: str | None = None) -> dict[str, Any]:

@@ -68,6 +68,8 @@ GLOBAL_CONFIGS = Resource(GROUP, VERSION, "globalconfigs", False, "GlobalConfig"
 EVENTS = Resource("", "v1", "events", True, "Event", "event", ("ev",))
 NAMESPACES = Resource("", "v1", "namespaces", False, "Namespace", "namespace", ("ns",))
 LEASES = Resource("coordination.k8s.io", "v1", "leases", True, "Lease", "lease")
+CRDS = Resource("apiextensions.k8s.io", "v1", "customresourcedefinitions", False,
+                "CustomResourceDefinition", "customresourcedefinition", ("crd", "crds"))
 
 
 def split_api_version(api_version: str) -> tuple[str, str]:

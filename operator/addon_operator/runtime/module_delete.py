@@ -64,6 +64,7 @@ class ModuleDeleter:
         self._bindings.disable_module(runtime)
         runtime.patches = []
         runtime.startup_due = True
+        runtime.crds_due = True
         logger.info("module disabled")
 
     def purge_unknown(self) -> list[str]:

@@ -13,7 +13,7 @@ from prometheus_client import CollectorRegistry
 from addon_operator.bindings import HookBindings
 from addon_operator.discovery import discover
 from addon_operator.helm import ReleaseInfo
-from addon_operator.kube import Conflict, Listing, NotFound, Resource, WatchEvent
+from addon_operator.kube import Conflict, KubeError, Listing, NotFound, Resource, WatchEvent
 from addon_operator.metrics import HookMetrics, OperatorMetrics
 from addon_operator.models import Discovery
 from addon_operator.queue import TaskQueues
@@ -25,7 +25,8 @@ from addon_operator.values import Schemas
 
 
 class FakeKube:
-    """In-memory objects by (plural, name); records status patches, creations and Events."""
+    """In-memory objects by (plural, name); records status patches, creations, server-side
+    applies and Events; `refuse_apply` names objects whose apply the API refuses."""
 
     def __init__(self) -> None:
         self.objects: dict[tuple[str, str], dict[str, Any]] = {}
@@ -33,6 +34,8 @@ class FakeKube:
         self.created: list[tuple[str, str]] = []
         self.events: list[tuple[str, str, str]] = []
         self.missing_status: set[str] = set()
+        self.applied: list[tuple[str, dict[str, Any], str, bool]] = []
+        self.refuse_apply: set[str] = set()
 
     def add(self, plural: str, name: str, spec: dict[str, Any] | None = None,
             generation: int = 1, status: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -54,6 +57,15 @@ class FakeKube:
         self.created.append((resource.plural, name))
         return self.add(resource.plural, name, obj.get("spec"))
 
+    def apply(self, resource: Resource, obj: dict[str, Any], *,
+              field_manager: str = "addon-operator", force: bool = True) -> dict[str, Any]:
+        name = obj["metadata"]["name"]
+        if name in self.refuse_apply:
+            raise KubeError(422, "Invalid", "spec.versions: Required value",
+                            what=resource.describe(name))
+        self.applied.append((resource.plural, obj, field_manager, force))
+        return obj
+
     def patch_status(self, resource: Resource, name: str, status: dict[str, Any], *,
                      namespace: str | None = None) -> dict[str, Any]:
         if name in self.missing_status:
@@ -72,10 +84,11 @@ class FakeKube:
 
 
 class FakeHelm:
-    """Releases in memory; counts upgrades; `fail` makes the next upgrade raise."""
+    """Releases in memory; records status reads, upgrades and uninstalls."""
 
     def __init__(self) -> None:
         self.releases: dict[str, ReleaseInfo] = {}
+        self.status_reads: list[str] = []
         self.upgrades: list[str] = []
         self.uninstalls: list[str] = []
         self.rendered: dict[str, str] = {}
@@ -86,6 +99,7 @@ class FakeHelm:
         return text
 
     def status(self, release: str) -> ReleaseInfo | None:
+        self.status_reads.append(release)
         return self.releases.get(release)
 
     def upgrade(self, release: str, chart_dir: Path, values_file: Path, checksum: str) -> ReleaseInfo:

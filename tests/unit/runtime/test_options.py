@@ -47,6 +47,21 @@ def test_failure_policy_leader_and_metrics_settings(tmp_path: Path) -> None:
     assert (options.metrics_prefix, options.log_level) == ("mine_", "debug")
 
 
+def test_crd_settings(tmp_path: Path) -> None:
+    defaults = resolve_options(parse("--tmp-dir", str(tmp_path)), {})
+    assert defaults.crd_filter_prefixes == ("doc-", "_")
+    assert defaults.crd_extra_labels == {"heritage": "addon-operator"}
+    env = {"ADDON_OPERATOR_CRD_FILTER_PREFIXES": " skip-, ,x_ ",
+           "ADDON_OPERATOR_CRD_EXTRA_LABELS": "example.com/owner=ops, tier = , heritage=me"}
+    options = resolve_options(parse("--tmp-dir", str(tmp_path)), env)
+    assert options.crd_filter_prefixes == ("skip-", "x_")
+    assert options.crd_extra_labels == {"example.com/owner": "ops", "tier": "",
+                                        "heritage": "me"}
+    none = resolve_options(parse("--tmp-dir", str(tmp_path)), {
+        "ADDON_OPERATOR_CRD_FILTER_PREFIXES": ",", "ADDON_OPERATOR_CRD_EXTRA_LABELS": ","})
+    assert (none.crd_filter_prefixes, none.crd_extra_labels) == ((), {})
+
+
 def test_flags_win(tmp_path: Path) -> None:
     args = parse("--namespace", "flag-ns", "--listen-port", "0", "--tmp-dir", str(tmp_path),
                  "--modules-dir", "/x", "--parallel", "2")
@@ -72,6 +87,13 @@ def test_flags_win(tmp_path: Path) -> None:
     ({"HELM_TIMEOUT": "soon"}, "$HELM_TIMEOUT='soon' is not a duration like 90s, 20m or 1h30m"),
     ({"ADDON_OPERATOR_PROMETHEUS_METRICS_PREFIX": "9-bad"},
      "ADDON_OPERATOR_PROMETHEUS_METRICS_PREFIX='9-bad' is not a valid Prometheus metric name"),
+    ({"ADDON_OPERATOR_CRD_FILTER_PREFIXES": "doc-,crds/x"},
+     "$ADDON_OPERATOR_CRD_FILTER_PREFIXES='doc-,crds/x': 'crds/x' is not a file-name prefix"),
+    ({"ADDON_OPERATOR_CRD_EXTRA_LABELS": "heritage"},
+     "$ADDON_OPERATOR_CRD_EXTRA_LABELS='heritage': 'heritage' is not key=value"),
+    ({"ADDON_OPERATOR_CRD_EXTRA_LABELS": "a=ok,bad key=x"}, "'bad key=x' is not key=value"),
+    ({"ADDON_OPERATOR_CRD_EXTRA_LABELS": "team=-a"},
+     "the value of 'team' is not a valid label value"),
     ({"ADDON_OPERATOR_HA": "maybe"}, "ADDON_OPERATOR_HA: expected true or false, got 'maybe'"),
     ({"ADDON_OPERATOR_HA_RETRY_PERIOD_SECONDS": "40"},
      "ADDON_OPERATOR_HA_RENEW_DEADLINE_SECONDS (30) must be greater than "
