@@ -46,23 +46,40 @@ def listen_address(environ: Mapping[str, str] | None = None) -> tuple[str, int]:
 
 class Heartbeats:
     """Liveness of the operator's loops: each loop calls `beat(name)` as it goes round; the
-    process is alive while every loop that ever beat did so within `max_age` seconds."""
+    process is alive while every loop that ever beat did so within `max_age` seconds, and no
+    `track()`ed thread has ended without `release()` (a worker killed by an exception; a worker
+    busy with a long task is still alive)."""
 
     def __init__(self, max_age: float, clock: Callable[[], float] = time.monotonic) -> None:
         self._max_age = max_age
         self._clock = clock
         self._last: dict[str, float] = {}
+        self._threads: dict[str, threading.Thread] = {}
         self._lock = threading.Lock()
 
     def beat(self, loop: str) -> None:
         with self._lock:
             self._last[loop] = self._clock()
 
+    def track(self, thread: threading.Thread) -> None:
+        """Report `thread` (by name) once it has started and ended without `release()`."""
+        with self._lock:
+            self._threads[thread.name] = thread
+
+    def release(self, thread: threading.Thread) -> None:
+        """`thread` ends on purpose (shutdown): no longer reported."""
+        with self._lock:
+            self._threads.pop(thread.name, None)
+
     def stale(self) -> list[str]:
-        """Loops that have not beaten for longer than `max_age`, sorted."""
+        """Loops that have not beaten for longer than `max_age` and tracked threads that
+        ended (`<name> (ended)`), sorted."""
         now = self._clock()
         with self._lock:
-            return sorted(n for n, t in self._last.items() if now - t > self._max_age)
+            late = [n for n, t in self._last.items() if now - t > self._max_age]
+            ended = [f"{n} (ended)" for n, t in self._threads.items()
+                     if t.ident is not None and not t.is_alive()]
+        return sorted(late + ended)
 
     def alive(self) -> bool:
         return not self.stale()

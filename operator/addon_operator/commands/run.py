@@ -2,7 +2,8 @@
 
 Resolves the settings (flags > `ADDON_OPERATOR_*` / legacy variables > defaults, see
 `runtime.options`), sets up logging (`LOG_LEVEL`, `LOG_TYPE`), and runs `runtime.app.Operator`
-until SIGTERM or SIGINT, which stop it gracefully. Problems found before the operator can
+until SIGTERM or SIGINT, which stop it gracefully (a second one exits at once, with status
+128 + the signal number, without waiting for running tasks). Problems found before the operator can
 start (a bad setting, named with what it accepts; broken modules or global hooks, no cluster,
 busy port) exit 1 with one line, never a traceback.
 """
@@ -10,9 +11,12 @@ busy port) exit 1 with one line, never a traceback.
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import signal
 import threading
+from collections.abc import Callable
+from types import FrameType
 
 from addon_operator import logs
 from addon_operator.commands.inputs import CommandError, add_dir_options
@@ -24,6 +28,8 @@ from addon_operator.runtime.options import (
     OptionsError, RuntimeOptions, add_runtime_options, resolve_options,
 )
 from addon_operator.values import SchemaError
+
+log = logging.getLogger(__name__)
 
 HELP = "run the operator against the cluster of the kubeconfig (or the in-cluster account)"
 STARTUP_ERRORS = (DiscoveryError, HookConfigError, KubeConfigError, SchemaError, OSError)
@@ -52,9 +58,25 @@ def options_from(args: argparse.Namespace) -> RuntimeOptions:
 
 
 def stop_on_signals(stop: threading.Event) -> None:
-    """SIGTERM and SIGINT set `stop` (graceful shutdown)."""
+    """SIGTERM and SIGINT set `stop` (graceful shutdown); a second one forces the exit."""
+    handler = stop_handler(stop)
     for signum in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(signum, lambda *_: stop.set())
+        signal.signal(signum, handler)
+
+
+def stop_handler(stop: threading.Event, force_exit: Callable[[int], object] = os._exit
+                 ) -> Callable[[int, FrameType | None], None]:
+    """The signal handler: the first signal sets `stop`, the next one calls `force_exit`."""
+    def handle(signum: int, _frame: FrameType | None) -> None:
+        name = signal.Signals(signum).name
+        if stop.is_set():
+            log.warning("%s again: exiting now, without waiting for running tasks", name)
+            force_exit(128 + signum)
+            return
+        log.info("%s: stopping gracefully (send it again to exit at once)", name)
+        stop.set()
+
+    return handle
 
 
 def run_operator(operator: Operator, stop: threading.Event) -> int:

@@ -40,6 +40,7 @@ from .binding_runs import BindingRuns
 from .dispatch import TaskHandlers
 from .events import EventRecorder
 from .hook_runs import LifecycleHooks
+from .module_crds import ModuleCrds
 from .module_delete import ModuleDeleter
 from .module_run import ModuleRunner
 from .options import RuntimeOptions
@@ -69,7 +70,8 @@ class Operator:
 
     def run(self, stop: threading.Event) -> int:
         options = self.options
-        discovery = discover(options.modules_dirs, options.global_hooks_dir)
+        discovery = discover(options.modules_dirs, options.global_hooks_dir,
+                             crd_filter_prefixes=options.crd_filter_prefixes)
         for warning in discovery.warnings:
             log.warning("discovery: %s", warning)
         registry, hook_registry = CollectorRegistry(), CollectorRegistry()
@@ -119,7 +121,7 @@ class Operator:
         handlers = TaskHandlers(state, queues, writer, metrics)
         attempts = Attempts()
         pools = WorkerPools(queues, handlers.handle, handlers.finished, attempts=attempts,
-                            stop=stop)
+                            stop=stop, heartbeats=heartbeats)
         bindings = BindingRuns(state, hooks, queues, ensure_queue=pools.ensure,
                                request=handlers.request, requeue=handlers.requeue,
                                sync_timeout=SYNC_TIMEOUT,
@@ -132,8 +134,9 @@ class Operator:
             Converger(state, hooks, queues, bindings=bindings, attempts=attempts, stop=stop,
                       run_script=EnabledScriptRunner(options.tmp_dir / "enabled",
                                                      base_env=options.env),
-                      metrics=metrics, writer=writer, request=handlers.request),
-            ModuleRunner(state, hooks, helm, bindings=bindings, events=events, metrics=metrics,
+                      metrics=metrics, writer=writer, request=handlers.request, helm=helm),
+            ModuleRunner(state, hooks, helm, crds=ModuleCrds(kube, options.crd_extra_labels),
+                         bindings=bindings, events=events, metrics=metrics,
                          work_dir=options.tmp_dir / "charts", requeue=handlers.requeue,
                          stop=stop),
             ModuleDeleter(state, hooks, helm, bindings=bindings, events=events),
@@ -148,7 +151,7 @@ class Operator:
         controllers.start(modules_rv, globals_rv)
         log.info("operator started: %d modules, namespace %s", len(state.discovery.modules),
                  options.namespace)
-        self._tick(state, metrics, queues, heartbeats, stop)
+        self._tick(state, metrics, queues, heartbeats, writer, stop)
         log.info("stopping: waiting up to %gs for running tasks", SHUTDOWN_GRACE)
         queues.close()
         engine.stop()
@@ -157,8 +160,9 @@ class Operator:
         return 0
 
     def _tick(self, state: RuntimeState, metrics: OperatorMetrics, queues: TaskQueues,
-              heartbeats: Heartbeats, stop: threading.Event) -> None:
-        """The main thread's loop until `stop`: liveness, queue metrics, the ready moment."""
+              heartbeats: Heartbeats, writer: StatusWriter, stop: threading.Event) -> None:
+        """The main thread's loop until `stop`: liveness, queue metrics, the ready moment,
+        and every `TICK_SECONDS` the retry of status writes the API refused."""
         ready = False
         last_tick = 0.0
         while not stop.wait(POLL_SECONDS):
@@ -173,6 +177,7 @@ class Operator:
                 last_tick = now
                 metrics.live_ticks.inc()
                 metrics.set_queue_lengths(queues.lengths())
+                writer.retry_failed()
 
 
 class Leadership:

@@ -8,12 +8,18 @@ in upstream's order, its metrics and `$KUBERNETES_PATCH_PATH` operations are app
 values patch is validated against the values schema and stored (global `<moduleKey>Enabled`
 patches go to the dynamic enablement step). A failure posts a Warning Event and raises
 `RunFailed`, so the rest of the binding does not run.
+
+Global hooks run from the converge (`beforeAll`/`afterAll`) and from binding tasks on any worker,
+so a global hook run, from reading the global values to storing its patches, `<moduleKey>Enabled`
+flags and counters, holds one lock: concurrent runs would otherwise lose each other's patches.
 """
 
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable, Mapping
+from contextlib import nullcontext
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, NoReturn
@@ -79,6 +85,7 @@ class LifecycleHooks:
         self._snapshots: Snapshots | None = None
         self._runner = runner
         self._now = now
+        self._global_lock = threading.RLock()
 
     # ---- configuration ---------------------------------------------------------------------
 
@@ -140,7 +147,15 @@ class LifecycleHooks:
                 allow_failure: bool = False, queue: str = MAIN_QUEUE) -> bool:
         """Run one hook of `runtime` (None: a global hook) with rendered `contexts` and record
         it; True when it changed the stored values. A failure raises `RunFailed`, unless
-        `allow_failure` (the binding's `allowFailure`), which records `AllowedFailure`."""
+        `allow_failure` (the binding's `allowFailure`), which records `AllowedFailure`.
+        Global hooks run one at a time (see the module docstring)."""
+        with self._global_lock if runtime is None else nullcontext():
+            return self._run_recorded(spec, runtime, contexts, binding, activation,
+                                      allow_failure, queue)
+
+    def _run_recorded(self, spec: HookSpec, runtime: ModuleRuntime | None,
+                      contexts: list[dict[str, Any]], binding: str, activation: str,
+                      allow_failure: bool, queue: str) -> bool:
         g = self._state.global_
         owner: ModuleRuntime | GlobalRuntime
         if runtime is None:
@@ -165,12 +180,12 @@ class LifecycleHooks:
         if result.values_ops and runtime is None:
             g.patches = self._checked_patches(
                 g.patches, result.values_ops, self._state.discovery.global_.static_values,
-                g.schemas, g.settings, GLOBAL_KEY, "global", run)
+                g.schemas, g.good_settings, GLOBAL_KEY, "global", run)
         elif result.values_ops and runtime is not None:
             module = known_module(runtime)
             runtime.patches = self._checked_patches(
                 runtime.patches, result.values_ops, module.static_values, runtime.schemas,
-                runtime.settings, module.key, f"module {module.name}", run)
+                runtime.good_settings, module.key, f"module {module.name}", run)
         self._apply_enabled(result.enabled_ops)
         return owner.patches != before
 

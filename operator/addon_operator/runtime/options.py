@@ -11,12 +11,14 @@ leader identity's fallback (host name and pid): the environment is passed in.
 from __future__ import annotations
 
 import argparse
+import re
 import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from addon_operator import logs
+from addon_operator.discovery import DEFAULT_CRD_FILTER_PREFIXES
 from addon_operator.helm.client import duration_seconds
 from addon_operator.leader import LeaderSettings, LeaderSettingsError
 from addon_operator.metrics import DEFAULT_PREFIX, metrics_prefix
@@ -37,6 +39,14 @@ RETRY_INITIAL_DELAY_ENV = "ADDON_OPERATOR_RETRY_INITIAL_DELAY_SECONDS"
 RETRY_MAX_DELAY_ENV = "ADDON_OPERATOR_RETRY_MAX_DELAY_SECONDS"
 STALL_AFTER_ENV = "ADDON_OPERATOR_STALL_AFTER_FAILURES"
 DEFAULT_TMP_DIR = str(Path(tempfile.gettempdir()) / "addon-operator")   # upstream's default
+CRD_FILTER_PREFIXES_ENV = "ADDON_OPERATOR_CRD_FILTER_PREFIXES"
+CRD_EXTRA_LABELS_ENV = "ADDON_OPERATOR_CRD_EXTRA_LABELS"
+DEFAULT_CRD_EXTRA_LABELS = "heritage=addon-operator"
+# Kubernetes label syntax: an optional DNS-subdomain prefix and `/`, a name of up to 63
+# characters; values are empty or follow the name rule.
+_LABEL_NAME = r"[A-Za-z0-9](?:[-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?"
+_LABEL_KEY = re.compile(rf"(?:[a-z0-9](?:[-a-z0-9.]{{0,251}}[a-z0-9])?/)?{_LABEL_NAME}")
+_LABEL_VALUE = re.compile(rf"(?:{_LABEL_NAME})?")
 
 
 class OptionsError(ValueError):
@@ -66,6 +76,9 @@ class RuntimeOptions:
     log_level: str = "info"
     log_type: str = "text"
     metrics_prefix: str = DEFAULT_PREFIX
+    crd_filter_prefixes: tuple[str, ...] = DEFAULT_CRD_FILTER_PREFIXES   # crds/ files skipped
+    crd_extra_labels: Mapping[str, str] = field(   # added to every CRD applied from crds/
+        default_factory=lambda: _labels({}, CRD_EXTRA_LABELS_ENV, DEFAULT_CRD_EXTRA_LABELS))
     env: Mapping[str, str] = field(default_factory=dict)  # the environment hooks inherit
 
 
@@ -119,6 +132,8 @@ def resolve_options(args: argparse.Namespace, env: Mapping[str, str]) -> Runtime
         log_level=_choice(env, logs.LEVEL_ENV, tuple(logs.LEVELS), "info"),
         log_type=_choice(env, logs.TYPE_ENV, logs.TYPES, "text"),
         metrics_prefix=_metrics_prefix(env),
+        crd_filter_prefixes=_prefixes(env, CRD_FILTER_PREFIXES_ENV, DEFAULT_CRD_FILTER_PREFIXES),
+        crd_extra_labels=_labels(env, CRD_EXTRA_LABELS_ENV, DEFAULT_CRD_EXTRA_LABELS),
         env=dict(env),
     )
 
@@ -145,6 +160,40 @@ def _choice(env: Mapping[str, str], name: str, allowed: tuple[str, ...], default
     if value not in allowed:
         raise OptionsError(f"${name}={raw!r} is not one of: {', '.join(allowed)}")
     return value
+
+
+def _prefixes(env: Mapping[str, str], name: str, default: tuple[str, ...]) -> tuple[str, ...]:
+    """Comma-separated file-name prefixes; blank items are ignored."""
+    raw = env.get(name)
+    if raw is None or not raw.strip():
+        return default
+    prefixes = tuple(item.strip() for item in raw.split(",") if item.strip())
+    for prefix in prefixes:
+        if "/" in prefix:
+            raise OptionsError(f"${name}={raw!r}: {prefix!r} is not a file-name prefix "
+                               "(no '/')")
+    return prefixes
+
+
+def _labels(env: Mapping[str, str], name: str, default: str) -> dict[str, str]:
+    """Comma-separated `key=value` Kubernetes labels."""
+    raw = env.get(name) or default
+    labels = {}
+    for item in (part.strip() for part in raw.split(",")):
+        if not item:
+            continue
+        key, sep, value = item.partition("=")
+        key, value = key.strip(), value.strip()
+        if not sep or not _LABEL_KEY.fullmatch(key):
+            raise OptionsError(f"${name}={raw!r}: {item!r} is not key=value with a valid "
+                               "label key (an optional DNS prefix and '/', a name of up to 63 "
+                               "letters, digits, '-', '_', '.')")
+        if not _LABEL_VALUE.fullmatch(value):
+            raise OptionsError(f"${name}={raw!r}: the value of {key!r} is not a valid label "
+                               "value (up to 63 letters, digits, '-', '_', '.'; alphanumeric "
+                               "at both ends)")
+        labels[key] = value
+    return labels
 
 
 def _duration(env: Mapping[str, str], name: str, default: str) -> str:

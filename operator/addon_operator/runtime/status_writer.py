@@ -6,7 +6,9 @@ with what it wrote last (or read at start) and sends nothing when it is equal, s
 write never causes another (and status writes do not bump `metadata.generation`, so the
 controllers ignore them). The status builders produce a complete document; it is sent as a
 merge patch that also deletes the top-level keys that disappeared (`release` after an
-uninstall). API errors are logged and the write is tried again at the next change.
+uninstall). API errors are logged and the object is remembered: `retry_failed()` (called
+periodically by the operator's main loop) writes it again, so an API outage during the last write
+of a run does not leave a stale status behind.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from addon_operator.status import (
     build_global_status, build_module_status, module_counts, status_changed,
 )
 
-from .state import ModuleRuntime, RuntimeState
+from .state import GlobalRuntime, ModuleRuntime, RuntimeState
 
 log = logging.getLogger(__name__)
 
@@ -52,6 +54,7 @@ class StatusWriter:
         self._state = state
         self._now = now
         self._lock = threading.Lock()
+        self._failed: set[tuple[str, str]] = set()   # (resource plural, object name)
 
     def module(self, runtime: ModuleRuntime) -> None:
         """Write the Module's status if it changed."""
@@ -70,16 +73,38 @@ class StatusWriter:
             if self._write(GLOBAL_CONFIGS, GLOBAL_NAME, g.written_status, new):
                 g.written_status = new
 
+    def retry_failed(self) -> None:
+        """Write again every status whose last write failed with an API error."""
+        with self._lock:
+            failed, self._failed = self._failed, set()
+        for plural, name in sorted(failed):
+            runtime = self._state.modules.get(name) if plural == MODULES.plural else None
+            if runtime is not None:
+                self.module(runtime)
+            elif plural == GLOBAL_CONFIGS.plural:
+                self.global_config()
+
+    def forget(self, owner: ModuleRuntime | GlobalRuntime) -> None:
+        """Forget what was written for a deleted object, so its next status is written in full.
+        Takes the writer's lock: a write finishing meanwhile cannot put the old status back."""
+        with self._lock:
+            owner.written_status = None
+
     def _write(self, resource: Resource, name: str, old: dict[str, Any] | None,
                new: dict[str, Any]) -> bool:
         if not status_changed(old, new):
+            self._failed.discard((resource.plural, name))
             return False
         try:
             self._kube.patch_status(resource, name, merge_patch(old, new))
         except NotFound:
             log.debug("%s is gone; its status is not written", resource.describe(name))
+            self._failed.discard((resource.plural, name))
             return False
         except KubeError as exc:
-            log.warning("cannot write the status of %s: %s", resource.describe(name), exc)
+            log.warning("cannot write the status of %s (retried shortly): %s",
+                        resource.describe(name), exc)
+            self._failed.add((resource.plural, name))
             return False
+        self._failed.discard((resource.plural, name))
         return True

@@ -5,7 +5,10 @@
 two tasks of the same module at once, so equal-weight modules run in parallel up to the bound
 while one module's tasks stay sequential. A handler's `RunFailed` (or any exception: a bug must
 not kill the thread) goes to `TaskQueues.failed()`, which schedules the retry with backoff; the
-`finished(task, error)` callback then updates the status.
+`finished(task, error)` callback then updates the status. A failure while reporting the outcome
+is logged and does not kill the thread either; a thread that dies anyway is reported by
+`/healthz` (each worker thread is tracked by `Heartbeats`). At shutdown `WorkerPools.join`
+waits for all threads together, up to one shared deadline.
 
 `Attempts` counts finished attempts per task subject, so the converge can wait until every
 module of a weight group has had its first attempt before starting the next group.
@@ -15,9 +18,12 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable, Iterable
+import time
+from collections.abc import Callable, Iterable, Sequence
+from typing import Protocol
 
-from addon_operator.logs import bind
+from addon_operator.httpserver import Heartbeats
+from addon_operator.logs import FieldsAdapter, bind
 from addon_operator.queue import MAIN, Task, TaskQueues
 
 from .errors import RunFailed
@@ -28,6 +34,18 @@ GET_TIMEOUT = 0.5
 
 Handle = Callable[[Task], None]
 Finished = Callable[[Task, "RunFailed | None"], None]
+
+
+class Joinable(Protocol):
+    def join(self, timeout: float | None = None) -> None: ...
+
+
+def join_all(threads: Sequence[Joinable], timeout: float,
+             clock: Callable[[], float] = time.monotonic) -> None:
+    """Wait for every thread, all of them together for at most `timeout` seconds."""
+    deadline = clock() + timeout
+    for thread in threads:
+        thread.join(max(deadline - clock(), 0.0))
 
 
 class Attempts:
@@ -63,12 +81,14 @@ class WorkerPools:
     """One `Workers` per queue, started on demand (named queues appear with hook bindings)."""
 
     def __init__(self, queues: TaskQueues, handle: Handle, finished: Finished, *,
-                 attempts: Attempts, stop: threading.Event) -> None:
+                 attempts: Attempts, stop: threading.Event,
+                 heartbeats: Heartbeats | None = None) -> None:
         self._queues = queues
         self._handle = handle
         self._finished = finished
         self._attempts = attempts
         self._stop = stop
+        self._heartbeats = heartbeats
         self._pools: dict[str, Workers] = {}
         self._lock = threading.Lock()
 
@@ -79,15 +99,16 @@ class WorkerPools:
                 return
             self._queues.ensure(queue)
             pool = Workers(self._queues, self._handle, self._finished, count=count,
-                           attempts=self._attempts, stop=self._stop, queue=queue)
+                           attempts=self._attempts, stop=self._stop, queue=queue,
+                           heartbeats=self._heartbeats)
             self._pools[queue] = pool
         pool.start()
 
     def join(self, timeout: float) -> None:
+        """Wait for the threads of every pool, up to `timeout` seconds in all."""
         with self._lock:
-            pools = list(self._pools.values())
-        for pool in pools:
-            pool.join(timeout)
+            threads = [t for pool in self._pools.values() for t in pool.threads]
+        join_all(threads, timeout)
 
 
 def _key(task: Task) -> tuple[str, str]:
@@ -103,29 +124,34 @@ class Workers:
     """`count` threads serving one queue (`main` by default) until `stop` is set."""
 
     def __init__(self, queues: TaskQueues, handle: Handle, finished: Finished, *, count: int,
-                 attempts: Attempts, stop: threading.Event, queue: str = MAIN) -> None:
+                 attempts: Attempts, stop: threading.Event, queue: str = MAIN,
+                 heartbeats: Heartbeats | None = None) -> None:
         self._queues = queues
         self._queue = queue
         self._stop = stop
         self._handle = handle
         self._finished = finished
         self._attempts = attempts
-        self._threads = [threading.Thread(target=self._loop, name=f"worker-{queue}-{i}",
-                                          daemon=True) for i in range(count)]
+        self._heartbeats = heartbeats
+        self.threads = [threading.Thread(target=self._loop, name=f"worker-{queue}-{i}",
+                                         daemon=True) for i in range(count)]
 
     def start(self) -> None:
-        for thread in self._threads:
+        for thread in self.threads:
+            if self._heartbeats is not None:
+                self._heartbeats.track(thread)
             thread.start()
 
     def join(self, timeout: float) -> None:
-        for thread in self._threads:
-            thread.join(timeout)
+        join_all(self.threads, timeout)
 
     def _loop(self) -> None:
         while not self._stop.is_set():
             task = self._queues.get(self._queue, timeout=GET_TIMEOUT)
             if task is not None:
                 self.run_one(task)
+        if self._heartbeats is not None:
+            self._heartbeats.release(threading.current_thread())
 
     def run_one(self, task: Task) -> None:
         """Run `task` and report it to the queue, the attempt counter and `finished`."""
@@ -138,11 +164,22 @@ class Workers:
         except Exception as exc:  # a bug in a handler: fail the task, keep the worker
             logger.exception("task crashed")
             error = RunFailed("InternalError", f"{type(exc).__name__}: {exc}")
+        steps: tuple[tuple[str, Callable[[], None]], ...] = (
+            ("report it to the queue", lambda: self._report(task, error, logger)),
+            ("count the attempt", lambda: self._attempts.record(task)),
+            ("record its outcome", lambda: self._finished(task, error)),
+        )
+        for what, step in steps:
+            try:
+                step()
+            except Exception:  # a bug after the run must not kill the worker either
+                logger.exception("task finished, but could not %s", what)
+
+    def _report(self, task: Task, error: RunFailed | None, logger: FieldsAdapter
+                ) -> None:
         if error is None:
             self._queues.done(task)
-        else:
-            delay = self._queues.failed(task, error.message)
-            retry = f"retry in {delay:g}s" if delay is not None else "not retried"
-            logger.warning("task failed (%s): %s", retry, error.message)
-        self._attempts.record(task)
-        self._finished(task, error)
+            return
+        delay = self._queues.failed(task, error.message)
+        retry = f"retry in {delay:g}s" if delay is not None else "not retried"
+        logger.warning("task failed (%s): %s", retry, error.message)

@@ -3,11 +3,17 @@ config-values patches refused, hook states and metrics."""
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
 import pytest
+from prometheus_client import CollectorRegistry
 
 from addon_operator.discovery import discover
+from addon_operator.metrics import HookMetrics, OperatorMetrics
+from addon_operator.runner import run
+from addon_operator.runtime.events import EventRecorder
+from addon_operator.runtime.hook_runs import LifecycleHooks
 from addon_operator.runtime.errors import RunFailed
 from addon_operator.runtime.state import RuntimeState
 from addon_operator.values import Schemas
@@ -94,3 +100,57 @@ def test_hook_run_metrics_carry_the_queue_the_run_came_from(tmp_path, modules_ro
     labels = {"hook": "watch.sh", "binding": "schedule", "queue": "fastlane",
               "activation": "Schedule"}
     assert registry.get_sample_value("addon_operator_global_hook_run_seconds_count", labels) == 1
+
+
+class OverlapProbe:
+    """A runner that notes how many hook runs (not `--config` calls) overlap: each run waits a
+    little for a second one to start, so overlapping runs are seen without a race."""
+
+    def __init__(self) -> None:
+        self.active = self.most = 0
+        self._lock = threading.Lock()
+        self._overlap = threading.Event()
+
+    def __call__(self, argv, **kwargs):
+        if "--config" in argv:
+            return run(argv, **kwargs)
+        with self._lock:
+            self.active += 1
+            self.most = max(self.most, self.active)
+            if self.active > 1:
+                self._overlap.set()
+        self._overlap.wait(0.3)
+        try:
+            return run(argv, **kwargs)
+        finally:
+            with self._lock:
+                self.active -= 1
+
+
+def test_global_hooks_never_run_at_once_and_keep_both_patches(tmp_path, modules_root,
+                                                              kube: FakeKube) -> None:
+    write_module(modules_root, "010-cert-manager")
+    state = global_state(tmp_path, modules_root, {
+        "size.sh": hook_script('{"configVersion":"v1","afterAll":1}',
+                               ADD.format(path="/global/size", value=3)),
+        "flag.sh": hook_script('{"configVersion":"v1","afterAll":1}',
+                               ADD.format(path="/certManagerEnabled", value="true")),
+    })
+    probe = OverlapProbe()
+    hooks = LifecycleHooks(state, tmp_dir=tmp_path / "hook-files", timeout=10,
+                           env={"PATH": "/usr/bin:/bin"}, events=EventRecorder(kube),
+                           metrics=OperatorMetrics(CollectorRegistry()),
+                           hook_metrics=HookMetrics(CollectorRegistry()), patcher=kube,
+                           runner=probe)
+    hooks.configure_global()
+    runners = [threading.Thread(target=hooks.run_one, args=(
+        spec, None, hooks.lifecycle(spec, None, "afterAll"), "afterAll", "Schedule"))
+        for spec in state.global_.hooks]
+    for thread in runners:
+        thread.start()
+    for thread in runners:
+        thread.join(10)
+    assert probe.most == 1, "a global hook ran while another one was running"
+    assert state.global_values() == {"size": 3}
+    assert state.global_.dynamic_enabled == {"cert-manager": True}
+    assert sorted(h.runs for h in state.global_.status.hooks.values()) == [1, 1]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 
 from addon_operator.helm import ReleaseInfo
+from addon_operator.kube import KubeError
 from addon_operator.runtime.status_writer import StatusWriter, merge_patch
 
 from runtime_fakes import FakeKube, state_of, write_module
@@ -58,3 +59,39 @@ def test_missing_object_is_not_an_error(modules_root, kube: FakeKube) -> None:
     kube.missing_status.add("a")
     StatusWriter(kube, state, now=lambda: NOW).module(state.modules["a"])
     assert state.modules["a"].written_status is None
+
+
+class FlakyKube(FakeKube):
+    """The API refuses status writes while `down`."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.down = False
+
+    def patch_status(self, resource, name, status, *, namespace=None):
+        if self.down:
+            raise KubeError(503, "ServiceUnavailable", "the API is down", what=name)
+        return super().patch_status(resource, name, status, namespace=namespace)
+
+
+def test_a_failed_write_is_retried_without_a_new_change(modules_root) -> None:
+    write_module(modules_root, "010-a")
+    state = state_of(modules_root)
+    kube = FlakyKube()
+    writer = StatusWriter(kube, state, now=lambda: NOW)
+    runtime = state.modules["a"]
+    runtime.status.enabled, runtime.status.settings_problems = True, []
+    runtime.status.has_chart = False
+    kube.down = True
+    writer.module(runtime)
+    writer.global_config()
+    assert kube.status_patches == [] and runtime.written_status is None
+    writer.retry_failed()
+    assert kube.status_patches == [], "still down: nothing written, still remembered"
+    kube.down = False
+    writer.retry_failed()
+    assert [(plural, name) for plural, name, _ in kube.status_patches] == \
+        [("globalconfigs", "global"), ("modules", "a")]
+    assert runtime.written_status == kube.status_patches[-1][2]
+    writer.retry_failed()
+    assert len(kube.status_patches) == 2, "nothing left to retry"

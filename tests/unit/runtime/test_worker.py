@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import threading
 
+from addon_operator.httpserver import Heartbeats
 from addon_operator.queue import QueueSettings, Task, TaskQueues, TaskType
 from addon_operator.runtime.errors import RunFailed
-from addon_operator.runtime.worker import Attempts, Workers
+from addon_operator.runtime.worker import Attempts, Workers, join_all
 
 
 class Clock:
@@ -67,3 +68,56 @@ def test_attempts_wait_ends_on_attempt_or_cancellation() -> None:
     waiter.start()
     waiter.join(5)
     assert not waiter.is_alive()
+
+
+def test_a_failing_outcome_report_keeps_the_worker_and_the_other_reports() -> None:
+    queues, attempts = TaskQueues(), Attempts()
+
+    def finished(task: Task, error: RunFailed | None) -> None:
+        raise RuntimeError("status builder bug")
+
+    pool = Workers(queues, lambda task: None, finished, count=1, attempts=attempts,
+                   stop=threading.Event())
+    task = Task(TaskType.MODULE_RUN, key="a")
+    queues.put(task)
+    pool.run_one(queues.next_ready())   # must not raise
+    assert attempts.count(task) == 1
+    assert not queues.running("a") and queues.pending() == []
+
+
+class FakeThread:
+    def __init__(self, clock: Clock, joins: list[float]) -> None:
+        self._clock, self._joins = clock, joins
+
+    def join(self, timeout: float | None = None) -> None:
+        self._joins.append(timeout)
+        self._clock.now += timeout   # never ends: waits the whole timeout
+
+
+def test_join_all_shares_one_deadline() -> None:
+    clock, joins = Clock(), []
+    join_all([FakeThread(clock, joins) for _ in range(3)], 30, clock=clock)
+    assert joins == [30, 0, 0] and clock.now == 130
+
+
+class BrokenQueues(TaskQueues):
+    def get(self, queue: str = "main", timeout: float | None = None) -> Task | None:
+        raise RuntimeError("queue bug")
+
+
+def test_a_dead_worker_thread_fails_liveness_a_stopped_one_does_not(monkeypatch) -> None:
+    monkeypatch.setattr(threading, "excepthook", lambda args: None)
+    heartbeats = Heartbeats(60)
+    crashed = Workers(BrokenQueues(), lambda task: None, lambda task, error: None, count=1,
+                      attempts=Attempts(), stop=threading.Event(), queue="crashing",
+                      heartbeats=heartbeats)
+    stop = threading.Event()
+    stopped = Workers(TaskQueues(), lambda task: None, lambda task, error: None, count=1,
+                      attempts=Attempts(), stop=stop, heartbeats=heartbeats)
+    crashed.start()
+    stopped.start()
+    crashed.join(5)
+    assert heartbeats.stale() == ["worker-crashing-0 (ended)"]
+    stop.set()
+    stopped.join(5)
+    assert heartbeats.stale() == ["worker-crashing-0 (ended)"]
