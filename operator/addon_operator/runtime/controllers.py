@@ -11,6 +11,9 @@ the operator's own status writes never trigger work:
   `suspend` all go through enablement); a deleted Module resets the module to its defaults and
   is created again, empty, so `kubectl get modules` keeps listing every module;
 - a GlobalConfig change asks for a full converge.
+Settings are checked against the config schema as a spec is applied (`state.take_settings`):
+invalid ones are kept for the status only, the values go on with the last good ones.
+A watch that fails in any way is logged and started again, from a fresh list, after a pause.
 The operator never writes spec.
 """
 
@@ -26,7 +29,7 @@ from addon_operator.kube import (
     WatchEvent,
 )
 
-from .state import ModuleRuntime, Request, RuntimeState
+from .state import ModuleRuntime, Request, RuntimeState, take_settings
 from .status_writer import GLOBAL_NAME, StatusWriter
 
 log = logging.getLogger(__name__)
@@ -104,7 +107,7 @@ class Controllers:
             return runtime
         spec = obj.get("spec") or {}
         with self._state.lock:
-            runtime.settings = spec.get("settings")
+            take_settings(runtime, spec.get("settings"))
             runtime.spec_enabled = spec.get("enabled")
             runtime.suspend = bool(spec.get("suspend"))
             runtime.generation = generation
@@ -122,7 +125,7 @@ class Controllers:
         if generation == g.generation:
             return False
         with self._state.lock:
-            g.settings = (obj.get("spec") or {}).get("settings")
+            take_settings(g, (obj.get("spec") or {}).get("settings"))
             g.generation = generation
             g.status.generation = generation
             g.status.reconciling = True
@@ -151,8 +154,10 @@ class Controllers:
                 return
             except KubeError as exc:
                 log.warning("watch of %s failed, listing again: %s", resource.describe(), exc)
-                rv = None
-                self._sleep(RESTART_DELAY)
+            except Exception:
+                log.exception("watch of %s broke, listing again", resource.describe())
+            rv = None
+            self._sleep(RESTART_DELAY)
 
     def on_module_event(self, event: WatchEvent) -> None:
         if event.type in (SYNC, RELIST):
@@ -185,10 +190,11 @@ class Controllers:
             return
         log.info("Module %s was deleted: back to defaults, creating it again", name)
         with self._state.lock:
-            runtime.settings, runtime.spec_enabled, runtime.suspend = None, None, False
+            take_settings(runtime, None)
+            runtime.spec_enabled, runtime.suspend = None, False
             runtime.generation = 0
             runtime.status.suspended = False
-            runtime.written_status = None
+        self._writer.forget(runtime)
         self._request(Request(modules=frozenset({name})))
         try:
             self._create("Module", name, MODULES)
@@ -212,7 +218,9 @@ class Controllers:
         log.info("GlobalConfig global was deleted: back to defaults, creating it again")
         g = self._state.global_
         with self._state.lock:
-            g.settings, g.generation, g.written_status = None, 0, None
+            take_settings(g, None)
+            g.generation = 0
+        self._writer.forget(g)
         self._request(Request(full=True))
         try:
             self._create("GlobalConfig", GLOBAL_NAME, GLOBAL_CONFIGS)

@@ -3,7 +3,9 @@
 Called by the task handlers for a `ConvergeModules` task. It takes the pending `Request` from
 the state (so coalesced converge tasks lose nothing) and:
 
-1. checks the global settings (invalid: `SettingsValid=False` on GlobalConfig, nothing runs);
+1. checks the global settings; invalid ones mark only GlobalConfig (`SettingsValid=False`)
+   and everything goes on with the last good global values (at start with none: the defaults),
+   so enabling, disabling and running modules never wait for a fixed GlobalConfig;
 2. on the first converge after start, runs the global `onStartup` hooks, then starts the global
    hooks' kubernetes and schedule bindings and waits for their Synchronization;
 3. for a full converge (start-up, GlobalConfig change, `afterAll` change) runs `beforeAll`;
@@ -31,11 +33,12 @@ from dataclasses import dataclass
 from addon_operator.enablement import Decision, ScriptRunner, decide
 from addon_operator.metrics import OPERATOR_STARTUP, OperatorMetrics
 from addon_operator.queue import Task, TaskQueues, TaskType
-from addon_operator.values import checksum, validate_settings
+from addon_operator.values import checksum
 
 from .binding_runs import BindingRuns
 from .errors import RunFailed
 from .hook_runs import LifecycleHooks
+from .module_run import Helm, recall_release
 from .state import Request, RuntimeState
 from .status_writer import StatusWriter
 from .worker import Attempts
@@ -59,9 +62,10 @@ class Converger:
     def __init__(self, state: RuntimeState, hooks: LifecycleHooks, queues: TaskQueues, *,
                  bindings: BindingRuns, attempts: Attempts, stop: threading.Event,
                  run_script: ScriptRunner, metrics: OperatorMetrics, writer: StatusWriter,
-                 request: Callable[[Request], None]) -> None:
+                 request: Callable[[Request], None], helm: Helm) -> None:
         self._state = state
         self._hooks = hooks
+        self._helm = helm
         self._bindings = bindings
         self._queues = queues
         self._attempts = attempts
@@ -87,14 +91,12 @@ class Converger:
         g = self._state.global_
         activation = (OPERATOR_STARTUP if request.startup
                       else GLOBAL_CHANGED if request.full else MODULE_CHANGED)
-        problems = [f"{p.path}: {p.message}"
-                    for p in validate_settings(g.settings, g.schemas, "global")]
-        g.status.settings_problems = problems
-        if problems:
-            log.warning("invalid global settings, nothing runs: %s", "; ".join(problems))
+        problems = g.settings_problems()
+        if problems and problems != g.status.settings_problems:
+            log.warning("invalid global settings, going on with the last good ones: %s",
+                        "; ".join(problems))
             self._metrics.config_values_errors_total.inc()
-            self._state.request(request)  # kept until the settings are fixed
-            return
+        g.status.settings_problems = problems
         if request.startup and not self._started:
             self._hooks.run_global("onStartup", activation)
             self._started = True
@@ -105,9 +107,9 @@ class Converger:
         plan = self.plan(self._decide(), request, activation)
         self._run_and_wait(plan.deletes)
         for _, group in itertools.groupby(plan.runs, key=self._weight):
-            if self._stop.is_set():
-                raise RunFailed("Stopped", "the operator is stopping: converge interrupted")
+            self._check_stop()
             self._run_and_wait(list(group))
+        self._check_stop()   # stopped during the last group: no afterAll, no schedules
         if request.full:
             before = checksum(self._state.global_values())
             self._hooks.run_global("afterAll", activation)
@@ -122,6 +124,10 @@ class Converger:
         self._metrics.convergence_seconds.inc(seconds, activation=activation)
         self._metrics.convergence_total.labels(activation=activation).inc()
         log.info("converge done in %.2fs (%s)", seconds, activation)
+
+    def _check_stop(self) -> None:
+        if self._stop.is_set():
+            raise RunFailed("Stopped", "the operator is stopping: converge interrupted")
 
     def _decide(self) -> list[Decision]:
         modules = self._state.known()
@@ -142,6 +148,7 @@ class Converger:
         for decision in decisions:
             rt = self._state.modules[decision.module]
             if rt.suspend:
+                recall_release(rt, self._helm)   # its status was rebuilt at start
                 self._writer.module(rt)  # phase Suspended, also for one suspended from the start
                 continue
             previous = rt.status.enabled

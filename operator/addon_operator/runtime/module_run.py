@@ -3,7 +3,9 @@
 Called by the task handlers for a `ModuleRun` task of an enabled, not suspended module:
 
 1. the settings are checked against `openapi/config-values.yaml`; invalid settings stop here
-   (`SettingsValid=False`, `Stalled`), nothing runs and the release keeps its last good values;
+   (`SettingsValid=False`, `Stalled`), nothing runs and the release keeps its last good values
+   (after a restart `status.release` is read from Helm once, `recall_release`);
+   the module's `crds/` are applied on the first run after start or enable (`module_crds`);
 2. hooks are configured on the first run after start; `onStartup` hooks run on the first run
    after start or enable, then the hooks' kubernetes and schedule bindings start and their
    Synchronization runs (`binding_runs`); then `beforeHelm`;
@@ -39,13 +41,14 @@ from addon_operator.status.module import (
 )
 from addon_operator.status.verdict import HELM_FAILED, VALUES_INVALID
 from addon_operator.values import (
-    GLOBAL_KEY, PatchError, check_helm_values, checksum, validate_settings, validate_values,
+    GLOBAL_KEY, PatchError, check_helm_values, checksum, validate_values,
 )
 
 from .binding_runs import BindingRuns
 from .errors import RunFailed
 from .events import EventRecorder
 from .hook_runs import LifecycleHooks, known_module, patch_problem
+from .module_crds import ModuleCrds
 from .state import ModuleRuntime, RuntimeState
 
 log = logging.getLogger(__name__)
@@ -64,13 +67,31 @@ class Helm(Protocol):
     def list_releases(self) -> list[ReleaseInfo]: ...
 
 
+def recall_release(runtime: ModuleRuntime, helm: Helm) -> None:
+    """Read `status.release` from Helm, once after start, for a module that stops before its
+    Helm step (invalid settings, suspended): its status is rebuilt at start and would otherwise
+    report its running release as missing. A Helm error is only logged (tried again next time)."""
+    module = runtime.module
+    if (runtime.release_checked or runtime.status.release is not None or module is None
+            or not module.has_chart):
+        return
+    try:
+        runtime.status.release = helm.status(runtime.name)
+    except HelmError as exc:
+        bind(log, module=runtime.name).warning("cannot read the release from Helm: %s", exc)
+        return
+    runtime.release_checked = True
+
+
 class ModuleRunner:
     """Runs modules; `requeue(name)` queues one more run (after an `afterHelm` values change)."""
 
     def __init__(self, state: RuntimeState, hooks: LifecycleHooks, helm: Helm, *,
-                 bindings: BindingRuns, events: EventRecorder, metrics: OperatorMetrics,
-                 work_dir: Path, requeue: Callable[[str], None], stop: threading.Event) -> None:
+                 crds: ModuleCrds, bindings: BindingRuns, events: EventRecorder,
+                 metrics: OperatorMetrics, work_dir: Path, requeue: Callable[[str], None],
+                 stop: threading.Event) -> None:
         self._state = state
+        self._crds = crds
         self._hooks = hooks
         self._bindings = bindings
         self._stop = stop
@@ -86,9 +107,13 @@ class ModuleRunner:
         if module is None or runtime.suspend or runtime.status.enabled is not True:
             return  # disabled meanwhile, suspended, or no such module: nothing to do
         if not self.settings_valid(runtime):
+            recall_release(runtime, self._helm)
             return
         started = time.monotonic()
         logger = bind(log, module=name)
+        if runtime.crds_due:
+            self._crds.ensure(module)
+            runtime.crds_due = False
         self._hooks.ensure_module_hooks(runtime)
         if runtime.startup_due:
             self._hooks.run_module(runtime, "onStartup", activation)
@@ -108,11 +133,7 @@ class ModuleRunner:
 
     def settings_valid(self, runtime: ModuleRuntime) -> bool:
         """Check `spec.settings`; the problems go to the status (`SettingsValid`)."""
-        if runtime.schema_error is not None:
-            problems = [runtime.schema_error]
-        else:
-            found = validate_settings(runtime.settings, runtime.schemas, f"module {runtime.name}")
-            problems = [f"{p.path}: {p.message}" for p in found]
+        problems = runtime.settings_problems()
         if problems and problems != runtime.status.settings_problems:
             self._metrics.config_values_errors_total.inc()
             bind(log, module=runtime.name).warning("invalid settings: %s", "; ".join(problems))

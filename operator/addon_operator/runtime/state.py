@@ -4,7 +4,10 @@ The controllers write the users' side (spec settings, `enabled`, `suspend`, gene
 for work with `request()`; the converge, module-run and module-delete handlers read it, store
 hook values patches and fill the `ModuleState` / `GlobalState` the status writer renders.
 Values are composed here, always from the current layers (DESIGN.md 4.1), so a settings change
-is seen by the next run without any cache to invalidate.
+is seen by the next run without any cache to invalidate. They are composed from the last
+*good* settings: `take_settings` checks `spec.settings` against the config schema when the
+controllers apply a spec, and invalid settings only reach the status (DESIGN.md 2, "Bad input"):
+hooks, enabled scripts and Helm keep seeing the last good values.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from addon_operator.values import (
     compose,
     config_values,
     helm_values,
+    validate_settings,
 )
 
 Values = dict[str, Any]
@@ -38,7 +42,8 @@ class ModuleRuntime:
     status: ModuleState
     schemas: Schemas = field(default_factory=Schemas)
     schema_error: str | None = None        # the module's openapi files are broken
-    settings: Values | None = None         # spec.settings
+    settings: Values | None = None         # spec.settings as written (checked for the status)
+    good_settings: Values | None = None    # the last spec.settings that passed the schema
     spec_enabled: bool | None = None       # spec.enabled
     suspend: bool = False                  # spec.suspend
     generation: int = 0                    # metadata.generation last seen
@@ -46,14 +51,22 @@ class ModuleRuntime:
     patches: list[Op] = field(default_factory=list)   # stored hook values patches
     hooks: list[HookSpec] | None = None    # configured at the first run after start
     startup_due: bool = True               # onStartup runs at the first run after start/enable
+    crds_due: bool = True                  # crds/ applied at the first run after start/enable
     bindings_enabled: bool = False         # kubernetes/schedule bindings started (binding_runs)
     written_status: Values | None = None   # the status as last written (or read at start)
+    release_checked: bool = False          # status.release was read from Helm since start
 
     @property
     def involved(self) -> Values:
         """The object reference Events point at."""
         return {"apiVersion": "addon-operator.io/v1alpha1", "kind": "Module",
                 "metadata": {"name": self.name, "uid": self.uid}}
+
+    def settings_problems(self) -> list[str]:
+        """What is wrong with `settings` (or with the module's openapi files); [] when valid."""
+        if self.schema_error is not None:
+            return [self.schema_error]
+        return _problems(self.settings, self.schemas, f"module {self.name}")
 
 
 @dataclass
@@ -63,7 +76,8 @@ class GlobalRuntime:
     schemas: Schemas
     hooks: list[HookSpec]
     status: GlobalState
-    settings: Values | None = None
+    settings: Values | None = None         # spec.settings as written (checked for the status)
+    good_settings: Values | None = None    # the last spec.settings that passed the schema
     generation: int = 0
     uid: str = ""
     patches: list[Op] = field(default_factory=list)
@@ -74,6 +88,22 @@ class GlobalRuntime:
     def involved(self) -> Values:
         return {"apiVersion": "addon-operator.io/v1alpha1", "kind": "GlobalConfig",
                 "metadata": {"name": "global", "uid": self.uid}}
+
+    def settings_problems(self) -> list[str]:
+        """What is wrong with `settings`; [] when valid."""
+        return _problems(self.settings, self.schemas, GLOBAL_KEY)
+
+
+def take_settings(owner: ModuleRuntime | GlobalRuntime, settings: Values | None) -> None:
+    """Store a spec's `settings`; they become the values' settings (`good_settings`) only when
+    they pass the config schema, so invalid ones never reach hooks, enabled scripts or Helm."""
+    owner.settings = settings
+    if not owner.settings_problems():
+        owner.good_settings = settings
+
+
+def _problems(settings: Values | None, schemas: Schemas, owner: str) -> list[str]:
+    return [f"{p.path}: {p.message}" for p in validate_settings(settings, schemas, owner)]
 
 
 @dataclass(frozen=True)
@@ -147,17 +177,17 @@ class RuntimeState:
 
     def global_values(self) -> Values:
         g = self.global_
-        return compose(self.discovery.global_.static_values, g.schemas, g.settings,
+        return compose(self.discovery.global_.static_values, g.schemas, g.good_settings,
                        list(g.patches), GLOBAL_KEY)
 
     def global_documents(self) -> tuple[Values, Values]:
         """($VALUES_PATH, $CONFIG_VALUES_PATH) of global hooks."""
         return ({GLOBAL_KEY: self.global_values()},
-                {GLOBAL_KEY: config_values(self.global_.settings)})
+                {GLOBAL_KEY: config_values(self.global_.good_settings)})
 
     def module_values(self, runtime: ModuleRuntime) -> Values:
         module = _known(runtime)
-        return compose(module.static_values, runtime.schemas, runtime.settings,
+        return compose(module.static_values, runtime.schemas, runtime.good_settings,
                        list(runtime.patches), module.key)
 
     def module_documents(self, runtime: ModuleRuntime) -> tuple[Values, Values]:
@@ -165,8 +195,8 @@ class RuntimeState:
         also the document given to Helm."""
         module = _known(runtime)
         values = helm_values(self.global_values(), module.key, self.module_values(runtime))
-        config = {GLOBAL_KEY: config_values(self.global_.settings),
-                  module.key: config_values(runtime.settings)}
+        config = {GLOBAL_KEY: config_values(self.global_.good_settings),
+                  module.key: config_values(runtime.good_settings)}
         return values, config
 
     def documents_for(self, module: ModuleDef) -> tuple[Values, Values]:

@@ -1,12 +1,14 @@
 """The controllers: objects created at start, only generation changes become requests,
-deleted objects reset to defaults and come back, GlobalConfig changes ask for a full converge."""
+deleted objects reset to defaults and come back, GlobalConfig changes ask for a full converge;
+a deletion racing a status write, and a watch that breaks unexpectedly."""
 
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator
 
-from addon_operator.kube import DELETED, MODIFIED, RELIST, WatchEvent
-from addon_operator.runtime.controllers import Controllers
+from addon_operator.kube import DELETED, MODIFIED, MODULES, RELIST, Resource, WatchEvent
+from addon_operator.runtime.controllers import RESTART_DELAY, Controllers
 from addon_operator.runtime.state import Request
 from addon_operator.runtime.status_writer import StatusWriter
 
@@ -81,3 +83,58 @@ def test_global_config_change_asks_for_full_converge(modules_root, kube: FakeKub
     other = WatchEvent(MODIFIED, {"metadata": {"name": "other", "generation": 9}, "spec": {}})
     ctl.on_global_event(other)
     assert len(requests) == 1
+
+
+class SlowStatusKube(FakeKube):
+    """Status writes wait until `release` is set, so a deletion can arrive meanwhile."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.writing = threading.Event()
+        self.release = threading.Event()
+
+    def patch_status(self, resource, name, status, *, namespace=None):
+        self.writing.set()
+        self.release.wait(5)
+        return super().patch_status(resource, name, status, namespace=namespace)
+
+
+def test_deletion_during_a_status_write_forgets_the_written_status(modules_root) -> None:
+    kube = SlowStatusKube()
+    write_module(modules_root, "010-a")
+    state = state_of(modules_root)
+    writer = StatusWriter(kube, state)
+    ctl = Controllers(kube, state, writer, request=lambda r: None, stop=threading.Event(),
+                      sleep=lambda s: None)
+    a = state.modules["a"]
+    writing = threading.Thread(target=writer.module, args=(a,))
+    writing.start()
+    assert kube.writing.wait(5)
+    threading.Timer(0.1, kube.release.set).start()   # the write ends after the deletion came
+    ctl.on_module_event(module_event(DELETED, "a", 3))
+    writing.join(5)
+    assert a.written_status is None, "the next status is written in full"
+
+
+def test_watch_survives_an_unexpected_error(modules_root, kube: FakeKube) -> None:
+    starts: list[str | None] = []
+    sleeps: list[float] = []
+    stop = threading.Event()
+
+    def watch(resource: Resource, *, stop: threading.Event,
+              resource_version: str | None = None) -> Iterator[WatchEvent]:
+        starts.append(resource_version)
+        yield module_event(MODIFIED, "a", len(starts))
+
+    def handle(event: WatchEvent) -> None:
+        if len(starts) == 1:
+            raise ValueError("a bug in an event handler")
+        stop.set()
+
+    kube.watch = watch  # type: ignore[method-assign]
+    state = state_of(modules_root)
+    ctl = Controllers(kube, state, StatusWriter(kube, state), request=lambda r: None, stop=stop,
+                      sleep=sleeps.append)
+    ctl._watch(MODULES, "7", handle)
+    assert starts == ["7", None], "started again from a fresh list"
+    assert sleeps == [RESTART_DELAY]

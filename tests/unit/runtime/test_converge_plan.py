@@ -1,33 +1,47 @@
-"""The converge's plan: which modules get a run or a delete for a decision set and a request."""
+"""The converge's plan: which modules get a run or a delete for a decision set and a request;
+invalid global settings block nothing; suspended modules keep their release in the status."""
 
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterable
 from pathlib import Path
 
 from prometheus_client import CollectorRegistry
 
 from addon_operator.enablement import Decision
 from addon_operator.metrics import OperatorMetrics
-from addon_operator.queue import TaskQueues, TaskType
+from addon_operator.helm import ReleaseInfo
+from addon_operator.queue import Task, TaskQueues, TaskType
 from addon_operator.runtime.converge import Converger
-from addon_operator.runtime.state import Request
+from addon_operator.runtime.state import Request, take_settings
 from addon_operator.runtime.status_writer import StatusWriter
 from addon_operator.runtime.worker import Attempts
+from addon_operator.values import Schemas
 
-from runtime_fakes import FakeKube, binding_runs, lifecycle_hooks, state_of, write_module
+from runtime_fakes import FakeHelm, FakeKube, binding_runs, lifecycle_hooks, state_of, write_module
 
 
-def converger(modules_root: Path, tmp_path: Path, kube: FakeKube):
+def converger(modules_root: Path, tmp_path: Path, kube: FakeKube,
+              helm: FakeHelm | None = None, queues: TaskQueues | None = None):
     for dirname in ("010-a", "020-b", "020-c", "030-d"):
         write_module(modules_root, dirname)
     state = state_of(modules_root)
     hooks = lifecycle_hooks(state, kube, tmp_path)
-    conv = Converger(state, hooks, TaskQueues(), bindings=binding_runs(state, hooks, kube),
-                     attempts=Attempts(), stop=threading.Event(), run_script=lambda *a: None,
+    helm = helm or FakeHelm()
+    conv = Converger(state, hooks, queues or TaskQueues(),
+                     bindings=binding_runs(state, hooks, kube), attempts=Unwaited(), stop=threading.Event(), run_script=lambda *a: None,
                      metrics=OperatorMetrics(CollectorRegistry()),
-                     writer=StatusWriter(kube, state), request=state.request)
+                     writer=StatusWriter(kube, state), request=state.request, helm=helm)
     return state, conv
+
+
+class Unwaited(Attempts):
+    """No worker takes the queued tasks here, so the converge does not wait for them."""
+
+    def wait(self, tasks: Iterable[tuple[Task, int]], queues: TaskQueues,
+             stop: threading.Event) -> None:
+        return None
 
 
 def decisions(**enabled: bool) -> list[Decision]:
@@ -93,3 +107,48 @@ def test_requests_merge_until_taken(modules_root) -> None:
     taken = state.take_request()
     assert taken == Request(full=True, startup=True, modules=frozenset({"a"}))
     assert not state.take_request()
+
+
+GLOBAL_SCHEMA = {"type": "object", "properties": {"size": {"type": "integer", "default": 1}}}
+SIZE_PROBLEM = ["settings.size: 'big' is not of type 'integer'"]
+
+
+def test_invalid_global_settings_do_not_block_disabling(modules_root, tmp_path, kube) -> None:
+    queues = TaskQueues()
+    state, conv = converger(modules_root, tmp_path, kube, queues=queues)
+    state.global_.schemas = Schemas.load(GLOBAL_SCHEMA, None, owner="global")
+    for rt in state.known():
+        rt.spec_enabled = rt.status.enabled = True
+    take_settings(state.global_, {"size": 2})
+    take_settings(state.global_, {"size": "big"})
+    state.modules["a"].spec_enabled = False
+    state.request(Request(modules=frozenset({"a"})))
+    conv.converge()
+    assert [(t.type, t.key) for t in queues.pending()] == [(TaskType.MODULE_DELETE, "a")]
+    assert state.global_.status.settings_problems == SIZE_PROBLEM
+    assert state.global_values() == {"size": 2}, "the last good global values"
+    assert not state.take_request(), "nothing waits for the settings to be fixed"
+
+
+def test_invalid_global_settings_at_start_still_converge(modules_root, tmp_path, kube) -> None:
+    state, conv = converger(modules_root, tmp_path, kube)
+    state.global_.schemas = Schemas.load(GLOBAL_SCHEMA, None, owner="global")
+    take_settings(state.global_, {"size": "big"})
+    state.request(Request(full=True, startup=True))
+    conv.converge()
+    assert state.global_.status.converged, "the operator becomes ready"
+    assert state.global_.status.settings_problems == SIZE_PROBLEM
+    assert state.global_values() == {"size": 1}, "no last good settings: the defaults"
+
+
+def test_suspended_module_reads_its_release_once(modules_root, tmp_path, kube) -> None:
+    helm = FakeHelm()
+    helm.releases["b"] = ReleaseInfo("b", "addons", 4, "deployed", "b", "0.1.0", owned=True)
+    state, conv = converger(modules_root, tmp_path, kube, helm=helm)
+    state.modules["b"].suspend = state.modules["b"].status.suspended = True
+    for _ in range(2):
+        conv.plan(decisions(a=True, b=True, c=True, d=True), Request(full=True), "OperatorStartup")
+    assert state.modules["b"].status.release == helm.releases["b"]
+    assert helm.status_reads == ["b"]
+    written = [patch for _, name, patch in kube.status_patches if name == "b"]
+    assert written[-1]["release"]["revision"] == 4

@@ -15,9 +15,10 @@ from addon_operator.helm import ReleaseInfo, inputs_checksum
 from addon_operator.metrics import OperatorMetrics
 from addon_operator.runtime.errors import RunFailed
 from addon_operator.runtime.events import EventRecorder
+from addon_operator.runtime.module_crds import ModuleCrds
 from addon_operator.runtime.module_delete import ModuleDeleter
 from addon_operator.runtime.module_run import ModuleRunner
-from addon_operator.runtime.state import RuntimeState
+from addon_operator.runtime.state import RuntimeState, take_settings
 
 from runtime_fakes import (
     FakeHelm, FakeKube, binding_runs, hook_script, lifecycle_hooks, state_of, write_module,
@@ -65,7 +66,8 @@ def setup(modules_root: Path, tmp_path: Path, kube: FakeKube):
     helm, requeued = InputsHelm(), []
     metrics = OperatorMetrics(CollectorRegistry())
     bindings = binding_runs(state, hooks, kube)
-    runner = ModuleRunner(state, hooks, helm, bindings=bindings, events=EventRecorder(kube),
+    runner = ModuleRunner(state, hooks, helm, crds=ModuleCrds(kube, {}), bindings=bindings,
+                          events=EventRecorder(kube),
                           metrics=metrics, work_dir=tmp_path / "charts", requeue=requeued.append,
                           stop=threading.Event())
     deleter = ModuleDeleter(state, hooks, helm, bindings=bindings, events=EventRecorder(kube))
@@ -76,7 +78,8 @@ def setup(modules_root: Path, tmp_path: Path, kube: FakeKube):
 def runner_for(state: RuntimeState, kube: FakeKube, tmp_path: Path, helm: InputsHelm,
                requeue) -> ModuleRunner:
     hooks = lifecycle_hooks(state, kube, tmp_path)
-    return ModuleRunner(state, hooks, helm, bindings=binding_runs(state, hooks, kube),
+    return ModuleRunner(state, hooks, helm, crds=ModuleCrds(kube, {}),
+                        bindings=binding_runs(state, hooks, kube),
                         events=EventRecorder(kube), metrics=OperatorMetrics(CollectorRegistry()),
                         work_dir=tmp_path / "charts", requeue=requeue, stop=threading.Event())
 
@@ -101,7 +104,7 @@ def test_first_run_installs_and_later_runs_skip_helm(setup, kube: FakeKube) -> N
     assert helm.upgrades == ["demo"], "same manifests: no upgrade"
     assert status.helm_reason == "UpToDate" and status.release.revision == 1
 
-    state.modules["demo"].settings = {"replicas": 3}
+    take_settings(state.modules["demo"], {"replicas": 3})
     runner.run("demo", "ModuleChanged")
     assert helm.renders == ["demo", "demo"] and helm.upgrades == ["demo", "demo"]
     assert status.release.revision == 2 and status.helm_reason == "UpgradeSucceeded"
@@ -143,7 +146,7 @@ def test_release_without_inputs_label_is_rendered_every_run(setup) -> None:
 
 def test_invalid_settings_never_reach_helm(setup) -> None:
     state, runner, _, helm, trace, *_ = setup
-    state.modules["demo"].settings = {"replicas": "many"}
+    take_settings(state.modules["demo"], {"replicas": "many"})
     runner.run("demo", "ModuleChanged")
     assert helm.upgrades == [] and bindings(trace) == []
     assert state.modules["demo"].status.settings_problems == [
@@ -224,3 +227,15 @@ def test_unknown_module_values_are_refused(setup) -> None:
     state: RuntimeState = setup[0]
     with pytest.raises(ValueError, match="no module of this name"):
         state.module_values(state.module("ghost"))
+
+
+def test_invalid_settings_after_a_restart_keep_the_release_in_the_status(setup) -> None:
+    state, runner, _, helm, *_ = setup
+    helm.releases["demo"] = ReleaseInfo("demo", "addons", 7, "deployed", "demo", "0.1.0",
+                                        owned=True)
+    take_settings(state.modules["demo"], {"replicas": "many"})
+    runner.run("demo", "OperatorStartup")
+    runner.run("demo", "ModuleChanged")
+    assert state.modules["demo"].status.release == helm.releases["demo"]
+    assert helm.status_reads == ["demo"], "read once, when unknown"
+    assert helm.upgrades == []
