@@ -9,9 +9,10 @@ values patch is validated against the values schema and stored (global `<moduleK
 patches go to the dynamic enablement step). A failure posts a Warning Event and raises
 `RunFailed`, so the rest of the binding does not run.
 
-Global hooks run from the converge (`beforeAll`/`afterAll`) and from binding tasks on any worker,
-so a global hook run, from reading the global values to storing its patches, `<moduleKey>Enabled`
-flags and counters, holds one lock: concurrent runs would otherwise lose each other's patches.
+Global hooks run from the converge (`beforeAll`/`afterAll`) and from binding tasks on any worker
+(named queues run in parallel with `main`), so storing a global hook run's result (its counters,
+values patches and `<moduleKey>Enabled` flags) holds one lock: concurrent runs would otherwise lose
+each other's patches. The hooks themselves run unlocked.
 """
 
 from __future__ import annotations
@@ -148,14 +149,8 @@ class LifecycleHooks:
         """Run one hook of `runtime` (None: a global hook) with rendered `contexts` and record
         it; True when it changed the stored values. A failure raises `RunFailed`, unless
         `allow_failure` (the binding's `allowFailure`), which records `AllowedFailure`.
-        Global hooks run one at a time (see the module docstring)."""
-        with self._global_lock if runtime is None else nullcontext():
-            return self._run_recorded(spec, runtime, contexts, binding, activation,
-                                      allow_failure, queue)
-
-    def _run_recorded(self, spec: HookSpec, runtime: ModuleRuntime | None,
-                      contexts: list[dict[str, Any]], binding: str, activation: str,
-                      allow_failure: bool, queue: str) -> bool:
+        Global hooks may run at once (named queues); storing their results is serialised
+        (see the module docstring)."""
         g = self._state.global_
         owner: ModuleRuntime | GlobalRuntime
         if runtime is None:
@@ -165,11 +160,21 @@ class LifecycleHooks:
             module = known_module(runtime)
             values, config = self._state.module_documents(runtime)
             owner, kind, key, module_name = runtime, "module", module.key, module.name
-        involved = owner.involved
         bind(log, module=module_name, hook=spec.name, binding=binding).debug("running hook")
         result = run_hook(spec, contexts, values=values, config_values=config, kind=kind,
                           module_key=key, tmp_dir=self._tmp_dir, timeout=self._timeout,
                           runner=self._runner, env=self._env, allow_failure=allow_failure)
+        with self._global_lock if runtime is None else nullcontext():
+            return self._store(spec, runtime, owner, result, binding, activation,
+                               allow_failure, queue)
+
+    def _store(self, spec: HookSpec, runtime: ModuleRuntime | None,
+               owner: ModuleRuntime | GlobalRuntime, result: HookResult, binding: str,
+               activation: str, allow_failure: bool, queue: str) -> bool:
+        """Record a finished run and keep its values patches and `*Enabled` flags."""
+        g = self._state.global_
+        module_name = None if runtime is None else runtime.name
+        involved = owner.involved
         state = owner.status.hooks.setdefault(spec.name, HookState(
             spec.name, tuple(spec.config.binding_names())))
         if not self._record(state, spec, binding, activation, result, module_name, involved,

@@ -119,7 +119,7 @@ class OverlapProbe:
             self.most = max(self.most, self.active)
             if self.active > 1:
                 self._overlap.set()
-        self._overlap.wait(0.3)
+        self._overlap.wait(2)
         try:
             return run(argv, **kwargs)
         finally:
@@ -127,8 +127,8 @@ class OverlapProbe:
                 self.active -= 1
 
 
-def test_global_hooks_never_run_at_once_and_keep_both_patches(tmp_path, modules_root,
-                                                              kube: FakeKube) -> None:
+def test_global_hooks_run_at_once_and_keep_both_patches(tmp_path, modules_root,
+                                                        kube: FakeKube) -> None:
     write_module(modules_root, "010-cert-manager")
     state = global_state(tmp_path, modules_root, {
         "size.sh": hook_script('{"configVersion":"v1","afterAll":1}',
@@ -150,7 +150,7 @@ def test_global_hooks_never_run_at_once_and_keep_both_patches(tmp_path, modules_
         thread.start()
     for thread in runners:
         thread.join(10)
-    assert probe.most == 1, "a global hook ran while another one was running"
+    assert probe.most == 2, "global hooks in different queues must not wait for each other"
     assert state.global_values() == {"size": 3}
     assert state.global_.dynamic_enabled == {"cert-manager": True}
     assert sorted(h.runs for h in state.global_.status.hooks.values()) == [1, 1]
