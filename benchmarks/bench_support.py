@@ -21,7 +21,6 @@ import os
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -35,6 +34,9 @@ from typing import Any
 from prometheus_client.parser import text_string_to_metric_families
 
 ROOT = Path(__file__).resolve().parent.parent
+# The process helpers are the end-to-end tests' own, so both start processes the same way.
+sys.path.insert(0, str(ROOT / "tests" / "e2e"))
+from e2e_support import free_port, python_env, stop_process  # noqa: E402
 NAMESPACE = "addons"  # the operator's namespace: Helm releases and Events
 MODULES_PATH = "/apis/addon-operator.io/v1alpha1/modules"
 POLL_SECONDS = 0.01
@@ -53,31 +55,6 @@ def tools_missing() -> str | None:
 def use_project_tools() -> None:
     """Put the pinned helm and kubectl of `.tools/bin` first on PATH (as `make` does)."""
     os.environ["PATH"] = os.pathsep.join([str(ROOT / ".tools" / "bin"), os.environ["PATH"]])
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def python_env(extra: dict[str, str]) -> dict[str, str]:
-    """This environment with `operator/` on PYTHONPATH plus `extra`."""
-    env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT / "operator"), env.get("PYTHONPATH")]))
-    env.update(extra)
-    return env
-
-
-def stop_process(proc: subprocess.Popen[bytes], timeout: float = 20.0) -> None:
-    """SIGTERM `proc`, then SIGKILL it if it has not exited after `timeout` seconds."""
-    if proc.poll() is None:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(timeout)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
 
 
 def wait_until(what: str, check: Callable[[], bool], timeout: float,
