@@ -45,4 +45,4 @@ echo "$KUBECTL_SHA256  $work/kubectl" | sha256sum --check --quiet
 install -m 0755 "$work/helm" "$dest/helm"
 install -m 0755 "$work/kubectl" "$dest/kubectl"
 "$dest/helm" version --short
-"$dest/kubectl" version --client | head -1
+"$dest/kubectl" version --client
