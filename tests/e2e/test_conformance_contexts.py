@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from conformance_support import TESTDATA, Dumps, configmap, expected
+from conformance_support import TESTDATA, Dumps, Run, configmap, expected
 from e2e_support import Cluster, OperatorHandle
 
 pytestmark = [pytest.mark.e2e, pytest.mark.sandbox_only(
@@ -105,11 +105,29 @@ def test_groups_snapshots_and_combining(cluster: Cluster) -> None:
     for name, label in (("burst-a-1", "burst-a"), ("burst-b-1", "burst-b"),
                         ("burst-a-2", "burst-a")):
         cluster.core.create_namespaced_config_map("conf", configmap(name, {"conf": label}))
+    settled = want["combined-run"]
+    items, group = [c for c in settled if c["binding"] == "items"], settled[-1]
+
+    def after_slow() -> list[Run]:
+        runs = dumps.runs("combine")
+        slow = max(i for i, run in enumerate(runs)
+                   if any(c.get("filterResult") == "slow" for c in run.contexts))
+        return runs[slow + 1:]
+
     cluster.wait("the combined run", lambda: any(
-        c.get("binding") == "burst-a" for c in dumps.contexts("combine")[-1:]), timeout=WAIT)
-    runs = dumps.runs("combine")
-    assert runs[-1].contexts == want["combined-run"], "one run with every queued context"
-    synchronizations = [run for run in runs if any(
+        c == group for run in after_slow() for c in run.contexts), timeout=WAIT)
+    later = after_slow()
+    assert len(later) == 1, f"one run with every queued context, got {later}"
+    contexts = later[0].contexts
+    # `items` and the `burst` group are separate watches, so their events may interleave; each
+    # watch keeps its order, and consecutive contexts of the group are compacted to the last.
+    assert [c for c in contexts if c["binding"] == "items"] == items, contexts
+    assert contexts[-1] == group or contexts[-1] == items[-1], contexts
+    assert [c for c in contexts if c["type"] == "Group"][-1] == group, contexts
+    assert not any(a.get("groupName") == b.get("groupName") == "burst"
+                   for a, b in zip(contexts, contexts[1:])), contexts
+    assert len(contexts) <= len(items) + 3, contexts
+    synchronizations = [run for run in dumps.runs("combine") if any(
         c["type"] == "Synchronization" for c in run.contexts)]
     assert synchronizations and all(len(run.contexts) == 1 for run in synchronizations)
 
