@@ -8,6 +8,8 @@
   reads its memory from `/proc/<pid>/status` and its `/metrics`.
 - `Figure` and `print_figures` print a figure next to its target; `--json` output of the
   benchmark scripts is a list of `Figure.as_dict()` for `run.py`'s summary.
+- `add_output_options` and `run_benchmark` are what every benchmark script's `main` shares:
+  `--json`/`--workdir`, the tool check, the work directory, printing and exit codes.
 
 Benchmarks are not tests: nothing here asserts a timing. A wait that times out raises
 `BenchError` with the tail of the operator's log.
@@ -15,14 +17,15 @@ Benchmarks are not tests: nothing here asserts a timing. A wait that times out r
 
 from __future__ import annotations
 
+import argparse
 import http.client
 import json
 import os
 import re
-import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.parse
 from collections.abc import Callable
@@ -34,9 +37,10 @@ from typing import Any
 from prometheus_client.parser import text_string_to_metric_families
 
 ROOT = Path(__file__).resolve().parent.parent
-# The process helpers are the end-to-end tests' own, so both start processes the same way.
+# The process helpers and the tool check are the end-to-end tests' own, so both start
+# processes the same way.
 sys.path.insert(0, str(ROOT / "tests" / "e2e"))
-from e2e_support import free_port, python_env, stop_process  # noqa: E402
+from e2e_support import free_port, python_env, stop_process, tools_missing  # noqa: E402
 NAMESPACE = "addons"  # the operator's namespace: Helm releases and Events
 MODULES_PATH = "/apis/addon-operator.io/v1alpha1/modules"
 POLL_SECONDS = 0.01
@@ -44,12 +48,6 @@ POLL_SECONDS = 0.01
 
 class BenchError(RuntimeError):
     """A benchmark could not reach the state it measures (names what and shows the log)."""
-
-
-def tools_missing() -> str | None:
-    """Why the benchmarks cannot run here (missing helm/kubectl/jq), or None."""
-    missing = [tool for tool in ("helm", "kubectl", "jq") if shutil.which(tool) is None]
-    return f"{', '.join(missing)} not on PATH (run `make setup`)" if missing else None
 
 
 def use_project_tools() -> None:
@@ -301,4 +299,39 @@ def write_json(path: str | None, figures: list[Figure]) -> None:
     """Write the figures for `run.py` when the script was given `--json PATH`."""
     if path:
         Path(path).write_text(json.dumps([f.as_dict() for f in figures], indent=1))
+
+
+def add_output_options(parser: argparse.ArgumentParser, kept: str) -> None:
+    """`--json OUT` for `run.py`, and `--workdir DIR` to keep `kept` after the run."""
+    parser.add_argument("--json", metavar="OUT", help="also write the figures as JSON to OUT")
+    parser.add_argument("--workdir", type=Path, help=f"keep {kept} here "
+                        "(default: a temporary directory, removed afterwards)")
+
+
+def run_benchmark(parser: argparse.ArgumentParser, args: argparse.Namespace, script: str,
+                  title: str, measure: Callable[[Path], list[Figure]]) -> int:
+    """The rest of a benchmark script's `main` once its own options are read: refuse a
+    non-empty `--workdir`, put the pinned tools on PATH, run `measure` in the work directory (a
+    temporary one by default), print the figures under `title` and write `--json`. Returns the
+    exit code: 2 when a tool is missing, 1 when the benchmark did not reach what it measures."""
+    if args.workdir and args.workdir.is_dir() and any(args.workdir.iterdir()):
+        parser.error(f"--workdir {args.workdir} is not empty")
+    use_project_tools()
+    missing = tools_missing()
+    if missing:
+        print(f"{script}: {missing}", file=sys.stderr)
+        return 2
+    try:
+        if args.workdir:
+            args.workdir.mkdir(parents=True, exist_ok=True)
+            figures = measure(args.workdir)
+        else:
+            with tempfile.TemporaryDirectory(prefix=f"{script.replace('_', '-')}-") as tmp:
+                figures = measure(Path(tmp))
+    except BenchError as exc:
+        print(f"{script}: {exc}", file=sys.stderr)
+        return 1
+    print_figures(title, figures)
+    write_json(args.json, figures)
+    return 0
 

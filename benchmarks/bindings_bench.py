@@ -26,14 +26,12 @@ import argparse
 import json
 import statistics
 import sys
-import tempfile
 import time
 from collections import Counter
 from pathlib import Path
 
 from bench_support import (
-    Api, BenchError, Figure, Operator, Sandbox, print_figures, tools_missing, use_project_tools,
-    write_json,
+    Api, BenchError, Figure, Operator, Sandbox, add_output_options, run_benchmark,
 )
 
 WATCHED_NAMESPACE = "bench-watch"
@@ -225,33 +223,14 @@ def main(argv: list[str] | None = None) -> int:
                         "figure (default 10000)")
     parser.add_argument("--quick", action="store_true", help="500 events, and no "
                         "keepFullObjectsInMemory: true comparison")
-    parser.add_argument("--json", metavar="OUT", help="also write the figures as JSON to OUT")
-    parser.add_argument("--workdir", type=Path, help="keep the module, run file and logs here "
-                        "(default: a temporary directory, removed afterwards)")
+    add_output_options(parser, "the module, run file and logs")
     args = parser.parse_args(argv)
     events = 500 if args.quick else args.events
     if events < 1 or args.objects < FIRST_OBJECTS:
         parser.error(f"--events must be at least 1 and --objects at least {FIRST_OBJECTS}")
-    if args.workdir and args.workdir.is_dir() and any(args.workdir.iterdir()):
-        parser.error(f"--workdir {args.workdir} is not empty")
-    use_project_tools()
-    missing = tools_missing()
-    if missing:
-        print(f"bindings_bench: {missing}", file=sys.stderr)
-        return 2
-    try:
-        if args.workdir:
-            args.workdir.mkdir(parents=True, exist_ok=True)
-            figures = run(args.workdir, events, args.objects, not args.quick)
-        else:
-            with tempfile.TemporaryDirectory(prefix="bindings-bench-") as tmp:
-                figures = run(Path(tmp), events, args.objects, not args.quick)
-    except BenchError as exc:
-        print(f"bindings_bench: {exc}", file=sys.stderr)
-        return 1
-    print_figures("kubernetes bindings: ConfigMaps with a jqFilter, sandbox API server", figures)
-    write_json(args.json, figures)
-    return 0
+    return run_benchmark(parser, args, "bindings_bench",
+                         "kubernetes bindings: ConfigMaps with a jqFilter, sandbox API server",
+                         lambda workdir: run(workdir, events, args.objects, not args.quick))
 
 
 if __name__ == "__main__":

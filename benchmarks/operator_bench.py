@@ -20,13 +20,11 @@ from __future__ import annotations
 import argparse
 import statistics
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 from bench_support import (
-    Api, BenchError, Figure, Operator, Sandbox, module_ready, print_figures, tools_missing,
-    use_project_tools, write_json,
+    Api, Figure, Operator, Sandbox, add_output_options, module_ready, run_benchmark,
 )
 
 GROUP_SIZE = 5          # modules per weight
@@ -208,33 +206,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--modules", type=int, default=50, help="modules to generate (default 50)")
     parser.add_argument("--changes", type=int, default=10, help="settings changes timed (default 10)")
     parser.add_argument("--quick", action="store_true", help="20 modules and 5 changes")
-    parser.add_argument("--json", metavar="OUT", help="also write the figures as JSON to OUT")
-    parser.add_argument("--workdir", type=Path, help="keep the modules and logs here "
-                        "(default: a temporary directory, removed afterwards)")
+    add_output_options(parser, "the modules and logs")
     args = parser.parse_args(argv)
     count, changes = (20, 5) if args.quick else (args.modules, args.changes)
     if not 1 <= count <= 26 * 26 or changes < 1:
         parser.error("--modules must be 1..676 and --changes at least 1")
-    if args.workdir and args.workdir.is_dir() and any(args.workdir.iterdir()):
-        parser.error(f"--workdir {args.workdir} is not empty")
-    use_project_tools()
-    missing = tools_missing()
-    if missing:
-        print(f"operator_bench: {missing}", file=sys.stderr)
-        return 2
-    try:
-        if args.workdir:
-            args.workdir.mkdir(parents=True, exist_ok=True)
-            figures = run(args.workdir, count, changes)
-        else:
-            with tempfile.TemporaryDirectory(prefix="operator-bench-") as tmp:
-                figures = run(Path(tmp), count, changes)
-    except BenchError as exc:
-        print(f"operator_bench: {exc}", file=sys.stderr)
-        return 1
-    print_figures(f"operator runtime: {count} modules, sandbox API server, real helm", figures)
-    write_json(args.json, figures)
-    return 0
+    return run_benchmark(parser, args, "operator_bench",
+                         f"operator runtime: {count} modules, sandbox API server, real helm",
+                         lambda workdir: run(workdir, count, changes))
 
 
 if __name__ == "__main__":

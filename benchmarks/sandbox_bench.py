@@ -1,8 +1,9 @@
 """Throughput of the sandbox API server (not a test): requests/s for get, list and patch, and
 events/s through a watch, with 10,000 ConfigMaps stored.
 
-Run: `python benchmarks/sandbox_bench.py [--objects N]`. Clients use keep-alive HTTP/1.1
-connections from the standard library, so the figures measure the server, not a client library.
+Run: `python benchmarks/sandbox_bench.py [--objects N]`. Clients are `bench_support.Api`:
+keep-alive HTTP/1.1 connections from the standard library, so the figures measure the server,
+not a client library.
 The results are recorded in docs/sandbox.md.
 """
 
@@ -10,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import http.client
-import json
 import sys
 import threading
 import time
@@ -19,26 +19,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "operator"))
 
+from bench_support import Api  # noqa: E402
 from kube_sandbox import SandboxServer  # noqa: E402
 
 BASE = "/api/v1/namespaces/default/configmaps"
-
-
-class Connection:
-    """One keep-alive connection issuing JSON requests."""
-
-    def __init__(self, port: int) -> None:
-        self.http = http.client.HTTPConnection("127.0.0.1", port)
-
-    def call(self, method: str, path: str, body: object = None, content_type: str = "application/json") -> dict:
-        payload = json.dumps(body).encode() if body is not None else None
-        headers = {"Content-Type": content_type, "Accept": "application/json"}
-        self.http.request(method, path, body=payload, headers=headers)
-        response = self.http.getresponse()
-        data = response.read()
-        if response.status >= 300:
-            raise RuntimeError(f"{method} {path}: {response.status} {data[:200]!r}")
-        return json.loads(data)
+PATCHES = 5000  # merge-patches timed before the watch replays every event since the creates
 
 
 def rate(label: str, count: int, action: Callable[[int], None], threads: int = 1) -> float:
@@ -66,6 +51,8 @@ def count_events(port: int, path: str, expected: int, ready: threading.Event, re
     started = 0.0
     while seen < expected:
         line = response.readline()
+        if not line:
+            raise RuntimeError(f"the watch {path} ended after {seen} of {expected} events")
         if not line.strip():
             continue
         if seen == 0:
@@ -80,17 +67,18 @@ def main() -> None:
     parser.add_argument("--objects", type=int, default=10_000)
     args = parser.parse_args()
     n = args.objects
-    with SandboxServer(history_size=4 * n) as server:
-        conn = Connection(server.port)
+    # The replay needs the n creates and the patches still in the watch history.
+    with SandboxServer(history_size=2 * n + PATCHES) as server:
+        conn = Api(server.port)
         start_rv = conn.call("GET", BASE)["metadata"]["resourceVersion"]
         rate(f"create ConfigMap ({n})", n, lambda i: conn.call(
             "POST", BASE, {"metadata": {"name": f"cm-{i:05d}", "labels": {"group": str(i % 100)}}, "data": {"k": "v"}}))
         rate("get one ConfigMap", 5000, lambda i: conn.call("GET", f"{BASE}/cm-{i % n:05d}"))
-        conns = [Connection(server.port) for _ in range(4)]
+        conns = [Api(server.port) for _ in range(4)]
         rate("get one ConfigMap, 4 clients", 5000, lambda i: conns[i % 4].call("GET", f"{BASE}/cm-{i % n:05d}"), threads=4)
         rate("list with label selector (100 of 10,000)", 200, lambda i: conn.call("GET", f"{BASE}?labelSelector=group%3D{i % 100}"))
         rate(f"list all ({n} objects per list)", 20, lambda i: conn.call("GET", BASE))
-        rate("merge-patch one ConfigMap", 5000, lambda i: conn.call(
+        rate("merge-patch one ConfigMap", PATCHES, lambda i: conn.call(
             "PATCH", f"{BASE}/cm-{i % n:05d}", {"data": {"k": str(i)}}, "application/merge-patch+json"))
 
         replay: list[float] = []
@@ -103,7 +91,7 @@ def main() -> None:
         watcher = threading.Thread(target=count_events, args=(server.port, f"{BASE}?watch=true&resourceVersion={rv}", n, ready, live))
         watcher.start()
         ready.wait()
-        patcher = Connection(server.port)
+        patcher = Api(server.port)
         for i in range(n):
             patcher.call("PATCH", f"{BASE}/cm-{i:05d}", {"data": {"k": "live"}}, "application/merge-patch+json")
         watcher.join()

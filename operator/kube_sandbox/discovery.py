@@ -22,6 +22,16 @@ def version_info() -> dict[str, Any]:
     return dict(KUBE_VERSION)
 
 
+def _optional_names(rtype: ResourceType) -> dict[str, Any]:
+    """The short names and categories of a type, when it has any (both discovery forms)."""
+    names: dict[str, Any] = {}
+    if rtype.short_names:
+        names["shortNames"] = list(rtype.short_names)
+    if rtype.categories:
+        names["categories"] = list(rtype.categories)
+    return names
+
+
 def _resource_entries(rtype: ResourceType) -> list[dict[str, Any]]:
     entry: dict[str, Any] = {
         "name": rtype.plural,
@@ -29,11 +39,8 @@ def _resource_entries(rtype: ResourceType) -> list[dict[str, Any]]:
         "namespaced": rtype.namespaced,
         "kind": rtype.kind,
         "verbs": list(rtype.verbs),
+        **_optional_names(rtype),
     }
-    if rtype.short_names:
-        entry["shortNames"] = list(rtype.short_names)
-    if rtype.categories:
-        entry["categories"] = list(rtype.categories)
     if rtype.storage_version:
         entry["storageVersionHash"] = f"{rtype.group}-{rtype.plural}-{rtype.storage_version}"
     entries = [entry]
@@ -85,11 +92,8 @@ def _aggregated_resource(rtype: ResourceType) -> dict[str, Any]:
         "scope": "Namespaced" if rtype.namespaced else "Cluster",
         "singularResource": rtype.singular_name,
         "verbs": list(rtype.verbs),
+        **_optional_names(rtype),
     }
-    if rtype.short_names:
-        entry["shortNames"] = list(rtype.short_names)
-    if rtype.categories:
-        entry["categories"] = list(rtype.categories)
     if rtype.status_subresource:
         entry["subresources"] = [{"subresource": "status", "responseKind": kind, "verbs": STATUS_VERBS}]
     return entry

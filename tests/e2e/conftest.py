@@ -4,7 +4,8 @@
 (`e2e_support.sandbox_cluster`); `--target=kind` gives each test the shared kind cluster with
 the operator image installed (`kind_cluster.KindSession`; `--keep-cluster` keeps it afterwards).
 On kind, tests marked `sandbox_only` and tests that do not use the `cluster` fixture skip, and
-every test skips with the reason when docker or kind is missing.
+every test skips with the reason when docker or kind is missing, the Docker daemon does not
+answer, or kind is older than the release of the pinned node image.
 """
 
 from __future__ import annotations
@@ -67,7 +68,7 @@ def kind_session(request: pytest.FixtureRequest,
                  tmp_path_factory: pytest.TempPathFactory) -> Iterator[kind_cluster.KindSession]:
     session = kind_cluster.KindSession(tmp_path_factory.mktemp("kind"),
                                        keep=bool(request.config.getoption("--keep-cluster", default=False)))
-    problem = session.docker_problem()
+    problem = session.problem()
     if problem:
         pytest.skip(problem)
     try:

@@ -1,9 +1,10 @@
 """The kind target of the end-to-end scenarios (`pytest tests/e2e --target=kind`, `make e2e-kind`).
 
 Once per session `KindSession.up` creates the kind cluster `addon-operator-e2e` from
-`kind-config.yaml` (or reuses it), builds the image from the Dockerfile, loads it into the
-node, applies `crds/` and `deploy/` through an overlay that uses that image and never pulls it,
-and waits for the Deployment. Before each test `KindSession.cluster` scales the operator to
+`kind-config.yaml` (or reuses it; its context goes to the session's own kubeconfig, never the
+user's), builds the image from the Dockerfile, loads it into the node, applies `crds/` and
+`deploy/` through an overlay that uses that image and never pulls it, and waits for the
+Deployment. Before each test `KindSession.cluster` scales the operator to
 zero and removes what the previous test left: Helm releases, Module and GlobalConfig objects.
 The test then gets the same `Cluster` API as on the sandbox, with `operator(...)` mapped to the
 Deployment (`DeploymentOperator`): start scales it to one replica with the test's settings,
@@ -49,17 +50,19 @@ class KindSession:
         self.kubeconfig = work / "kubeconfig"
         self.base_env: list[dict[str, Any]] = []
 
-    def docker_problem(self) -> str | None:
-        """The skip reason when the Docker daemon does not answer (None: it does)."""
+    def problem(self) -> str | None:
+        """The skip reason when the Docker daemon does not answer or kind is too old for the
+        node image (None: neither)."""
         docker = subprocess.run(["docker", "info"], capture_output=True, text=True, timeout=60)
-        if docker.returncode == 0:
-            return None
-        lines = (docker.stderr.strip() or docker.stdout.strip()).splitlines()
-        return f"kind target needs a running Docker daemon: {lines[-1] if lines else 'docker info failed'}"
+        if docker.returncode != 0:
+            lines = (docker.stderr.strip() or docker.stdout.strip()).splitlines()
+            return f"kind target needs a running Docker daemon: {lines[-1] if lines else 'docker info failed'}"
+        return kind.kind_too_old(run_tool(kind.kind_version(), timeout=60))
 
     def up(self) -> None:
         if kind.CLUSTER_NAME not in run_tool(kind.list_clusters()).split():
-            run_tool(kind.create_cluster(ROOT / "kind-config.yaml"))
+            # The first run pulls the node image (about 1 GB).
+            run_tool(kind.create_cluster(ROOT / "kind-config.yaml", self.kubeconfig), timeout=1800)
         run_tool(kind.build_image(ROOT), timeout=1800)
         run_tool(kind.load_image())
         self.kubeconfig.write_text(run_tool(kind.get_kubeconfig()))
@@ -76,7 +79,7 @@ class KindSession:
 
     def down(self) -> None:
         if not self.keep:
-            run_tool(kind.delete_cluster())
+            run_tool(kind.delete_cluster(self.kubeconfig))
 
     @contextmanager
     def cluster(self, tmp: Path) -> Iterator[Cluster]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
@@ -26,6 +27,9 @@ POD_SELECTOR = "app.kubernetes.io/name=addon-operator"
 PORT = 9650
 CRDS = ("modules.addon-operator.io", "globalconfigs.addon-operator.io")
 TOOLS = ("docker", "kind", "kubectl", "helm")
+# The node image in kind-config.yaml was published with kind v0.31.0; kind supports a node image
+# with the release it was built for (older releases may not start it).
+MIN_KIND = (0, 31, 0)
 
 # The settings of every scenario's operator, and text logs as the local process writes them
 # (the Deployment asks for JSON).
@@ -44,6 +48,17 @@ def tools_missing(which: Callable[[str], str | None]) -> str | None:
     if not missing:
         return None
     return f"kind target needs {', '.join(TOOLS)} on PATH: {', '.join(missing)} not found"
+
+
+def kind_too_old(version_output: str) -> str | None:
+    """The skip reason when `kind version` names a release older than `MIN_KIND` (None: new
+    enough, or a version this cannot read, which `kind create cluster` then judges)."""
+    found = re.search(r"\bv(\d+)\.(\d+)\.(\d+)", version_output)
+    if found is None or tuple(int(part) for part in found.groups()) >= MIN_KIND:
+        return None
+    wanted = ".".join(str(part) for part in MIN_KIND)
+    return (f"kind target needs kind v{wanted} or newer for the node image of kind-config.yaml: "
+            f"found {found.group(0)}")
 
 
 def overlay(deploy_dir: Path, overlay_dir: Path) -> dict[str, Any]:
@@ -72,13 +87,19 @@ def write_overlay(directory: Path, deploy_dir: Path) -> Path:
 
 # ---- command lines, in the order the session runs them --------------------------------------
 
+def kind_version() -> list[str]:
+    return ["kind", "version"]
+
+
 def list_clusters() -> list[str]:
     return ["kind", "get", "clusters"]
 
 
-def create_cluster(config: Path) -> list[str]:
+def create_cluster(config: Path, kubeconfig: Path) -> list[str]:
+    """Create the cluster, writing its context to the session's own kubeconfig: the user's
+    kubeconfig and current context are left alone."""
     return ["kind", "create", "cluster", "--name", CLUSTER_NAME, "--config", str(config),
-            "--wait", "120s"]
+            "--kubeconfig", str(kubeconfig), "--wait", "120s"]
 
 
 def build_image(context: Path) -> list[str]:
@@ -136,8 +157,8 @@ def uninstall_releases(kubeconfig: Path, releases: list[str]) -> list[str]:
     return ["helm", "--kubeconfig", str(kubeconfig), "-n", NAMESPACE, "uninstall", *releases]
 
 
-def delete_cluster() -> list[str]:
-    return ["kind", "delete", "cluster", "--name", CLUSTER_NAME]
+def delete_cluster(kubeconfig: Path) -> list[str]:
+    return ["kind", "delete", "cluster", "--name", CLUSTER_NAME, "--kubeconfig", str(kubeconfig)]
 
 
 # ---- the operator container -----------------------------------------------------------------

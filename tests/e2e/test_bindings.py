@@ -12,7 +12,8 @@ import pytest
 
 from e2e_support import NAMESPACE, Cluster, hook
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.sandbox_only(
+    reason="its modules are test data, not in the image, and it writes to the sandbox's namespace")]
 
 MODULES = Path(__file__).parent / "testdata" / "bindings-modules"
 GLOBAL_HOOKS = Path(__file__).parent / "testdata" / "bindings-global-hooks"

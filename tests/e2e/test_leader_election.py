@@ -22,7 +22,8 @@ HA = {"ADDON_OPERATOR_HA": "true",
       "ADDON_OPERATOR_HA_RETRY_PERIOD_SECONDS": f"{RETRY_SECONDS:g}"}
 STARTUP_CONVERGE = 'addon_operator_convergence_total{activation="OperatorStartup"} 1.0'
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.sandbox_only(
+    reason="two operator processes side by side, and the Lease read in the sandbox's namespace")]
 
 
 def holder(cluster: Cluster) -> str:

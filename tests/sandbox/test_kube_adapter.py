@@ -7,7 +7,6 @@ import queue
 import subprocess
 import threading
 import time
-import uuid
 from collections.abc import Iterator
 from typing import Any
 
@@ -17,36 +16,13 @@ from addon_operator.kube import (
     ADDED, DELETED, MODIFIED, RELIST, SYNC, Conflict, KubeClient, KubeError, NotFound, Resource,
     WatchEvent,
 )
+from addon_operator.kube.resources import CRDS
 from kube_sandbox import SandboxServer
+from kube_support import CONFIGMAPS, install_crd, open_crd, temporary_namespace, unique
 
 GROUP = "kube-adapter.test"
 GADGETS = Resource(GROUP, "v1", "gadgets", False, "Gadget", "gadget", ("gd",))
-CONFIGMAPS = Resource("", "v1", "configmaps", True, "ConfigMap", "configmap", ("cm",))
-NAMESPACES = Resource("", "v1", "namespaces", False, "Namespace", "namespace", ("ns",))
-CRDS = Resource("apiextensions.k8s.io", "v1", "customresourcedefinitions", False,
-                "CustomResourceDefinition")
-
-GADGET_CRD = {
-    "apiVersion": "apiextensions.k8s.io/v1",
-    "kind": "CustomResourceDefinition",
-    "metadata": {"name": f"gadgets.{GROUP}"},
-    "spec": {
-        "group": GROUP,
-        "scope": "Cluster",
-        "names": {"plural": "gadgets", "singular": "gadget", "kind": "Gadget",
-                  "shortNames": ["gd"]},
-        "versions": [{
-            "name": "v1", "served": True, "storage": True, "subresources": {"status": {}},
-            "schema": {"openAPIV3Schema": {
-                "type": "object",
-                "properties": {
-                    "spec": {"type": "object", "x-kubernetes-preserve-unknown-fields": True},
-                    "status": {"type": "object", "x-kubernetes-preserve-unknown-fields": True},
-                },
-            }},
-        }],
-    },
-}
+GADGET_CRD = open_crd(GADGETS)
 
 
 class Sleeps(list[float]):
@@ -60,13 +36,6 @@ def client_for(server: SandboxServer, sleeps: Sleeps, **options: Any) -> KubeCli
     return KubeClient.from_kubeconfig(server.kubeconfig_path, sleep=sleeps, **options)
 
 
-def install_gadgets(kube: KubeClient) -> None:
-    try:
-        kube.create(CRDS, GADGET_CRD)
-    except Conflict:
-        pass
-
-
 @pytest.fixture
 def sleeps() -> Sleeps:
     return Sleeps()
@@ -75,7 +44,7 @@ def sleeps() -> Sleeps:
 @pytest.fixture
 def kube(sandbox: SandboxServer, sleeps: Sleeps) -> Iterator[KubeClient]:
     client = client_for(sandbox, sleeps)
-    install_gadgets(client)
+    install_crd(client, GADGET_CRD)
     yield client
     client.close()
 
@@ -83,21 +52,15 @@ def kube(sandbox: SandboxServer, sleeps: Sleeps) -> Iterator[KubeClient]:
 @pytest.fixture
 def fresh_kube(fresh_sandbox: SandboxServer, sleeps: Sleeps) -> Iterator[KubeClient]:
     client = client_for(fresh_sandbox, sleeps, watch_timeout_seconds=5)
-    install_gadgets(client)
+    install_crd(client, GADGET_CRD)
     yield client
     client.close()
 
 
 @pytest.fixture
 def namespace(kube: KubeClient) -> Iterator[str]:
-    name = f"t-{uuid.uuid4().hex[:8]}"
-    kube.create(NAMESPACES, {"metadata": {"name": name}})
-    yield name
-    kube.delete(NAMESPACES, name, ignore_not_found=True)
-
-
-def unique(prefix: str) -> str:
-    return f"{prefix}-{uuid.uuid4().hex[:8]}"
+    with temporary_namespace(kube, "t") as name:
+        yield name
 
 
 def gadget(name: str, **spec: Any) -> dict[str, Any]:
@@ -325,9 +288,6 @@ def test_resolve_kind_sees_crds_registered_after_the_first_lookup(
     fresh_kube: KubeClient,
 ) -> None:
     assert fresh_kube.resolve_kind(None, "gd") == GADGETS
-    crd = {**GADGET_CRD, "metadata": {"name": f"sprockets.{GROUP}"},
-           "spec": {**GADGET_CRD["spec"], "names": {
-               "plural": "sprockets", "singular": "sprocket", "kind": "Sprocket",
-               "shortNames": ["spr"]}}}
-    fresh_kube.create(CRDS, crd)
+    fresh_kube.create(CRDS, open_crd(Resource(GROUP, "v1", "sprockets", False, "Sprocket",
+                                              "sprocket", ("spr",))))
     assert fresh_kube.resolve_kind(None, "spr").kind == "Sprocket"

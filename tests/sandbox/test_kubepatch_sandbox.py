@@ -5,62 +5,32 @@ held by a finalizer, and the first failure stopping the sequence."""
 from __future__ import annotations
 
 import json
-import uuid
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
-from addon_operator.kube import Conflict, KubeClient, NotFound, Resource
+from addon_operator.kube import KubeClient, NotFound, Resource
 from addon_operator.kubepatch import KubePatchError, apply_operations, parse_operations
 from kube_sandbox import SandboxServer
+from kube_support import CONFIGMAPS, install_crd, open_crd, temporary_namespace, unique
 
 GROUP = "kubepatch.test"
 WIDGETS = Resource(GROUP, "v1", "widgets", False, "Widget", "widget", ("wdg",))
-CONFIGMAPS = Resource("", "v1", "configmaps", True, "ConfigMap", "configmap", ("cm",))
-NAMESPACES = Resource("", "v1", "namespaces", False, "Namespace", "namespace", ("ns",))
-CRDS = Resource("apiextensions.k8s.io", "v1", "customresourcedefinitions", False,
-                "CustomResourceDefinition")
-OPEN = {"type": "object", "x-kubernetes-preserve-unknown-fields": True}
-WIDGET_CRD = {
-    "apiVersion": "apiextensions.k8s.io/v1",
-    "kind": "CustomResourceDefinition",
-    "metadata": {"name": f"widgets.{GROUP}"},
-    "spec": {
-        "group": GROUP,
-        "scope": "Cluster",
-        "names": {"plural": "widgets", "singular": "widget", "kind": "Widget",
-                  "shortNames": ["wdg"]},
-        "versions": [{
-            "name": "v1", "served": True, "storage": True, "subresources": {"status": {}},
-            "schema": {"openAPIV3Schema": {"type": "object",
-                                           "properties": {"spec": OPEN, "status": OPEN}}},
-        }],
-    },
-}
 
 
 @pytest.fixture(scope="module")
 def kube(sandbox: SandboxServer) -> Iterator[KubeClient]:
     client = KubeClient.from_kubeconfig(sandbox.kubeconfig_path, sleep=lambda _: None)
-    try:
-        client.create(CRDS, WIDGET_CRD)
-    except Conflict:
-        pass
+    install_crd(client, open_crd(WIDGETS))
     yield client
     client.close()
 
 
 @pytest.fixture
 def namespace(kube: KubeClient) -> Iterator[str]:
-    name = f"kp-{uuid.uuid4().hex[:8]}"
-    kube.create(NAMESPACES, {"metadata": {"name": name}})
-    yield name
-    kube.delete(NAMESPACES, name, ignore_not_found=True)
-
-
-def unique(prefix: str) -> str:
-    return f"{prefix}-{uuid.uuid4().hex[:8]}"
+    with temporary_namespace(kube, "kp") as name:
+        yield name
 
 
 def apply(kube: KubeClient, *documents: dict[str, Any], sleep: Any = None) -> None:

@@ -6,15 +6,8 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from kube_sandbox.tables import (
-    JsonPathError,
-    build_table,
-    default_columns_for,
-    find_results,
-    go_text,
-    human_duration,
-    parse_jsonpath,
-)
+from kube_sandbox.jsonpath import JsonPathError, find_results, parse_jsonpath
+from kube_sandbox.tables import build_table, default_columns_for, go_text, human_duration
 
 NOW = datetime(2025, 1, 10, 12, 0, 0, tzinfo=timezone.utc)
 

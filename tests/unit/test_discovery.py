@@ -1,5 +1,6 @@
 """Module discovery on real trees (tests/unit/testdata/discovery) and on trees built in tmp dirs
-for what git cannot hold (symlinks); also the deep-merge rule and modules-dir resolution."""
+for what git cannot hold (symlinks); also the deep-merge rule of static values. Which dirs are
+searched is test_settings_dirs.py."""
 
 from __future__ import annotations
 
@@ -10,7 +11,6 @@ import pytest
 from addon_operator.discovery import DiscoveryError, discover, find_hook_files, split_dirs
 from addon_operator.merge import deep_merge
 from addon_operator.models import ChartKind, Discovery, ModuleDef
-from addon_operator.settings import resolve_global_hooks_dir, resolve_modules_dirs
 
 DATA = Path(__file__).parent / "testdata" / "discovery"
 FULL = DATA / "full"
@@ -455,41 +455,7 @@ def test_deep_merge_rules_and_no_aliasing() -> None:
     assert override["new"] == [1]
 
 
-# --- settings: dir resolution ---------------------------------------------------------------
-
-def test_modules_dirs_flag_wins() -> None:
-    env = {"ADDON_OPERATOR_MODULES_DIR": "/env", "MODULES_DIR": "/legacy"}
-    assert resolve_modules_dirs("/flag:/flag2", env) == [Path("/flag"), Path("/flag2")]
-
-
-def test_modules_dirs_prefixed_env_then_legacy_then_default() -> None:
-    assert resolve_modules_dirs(None, {"ADDON_OPERATOR_MODULES_DIR": "/a:/b", "MODULES_DIR": "/legacy"}) == [
-        Path("/a"),
-        Path("/b"),
-    ]
-    assert resolve_modules_dirs(None, {"ADDON_OPERATOR_MODULES_DIR": "", "MODULES_DIR": "/legacy"}) == [
-        Path("/legacy")
-    ]
-    assert resolve_modules_dirs(None, {}) == [Path("modules")]
-    assert resolve_modules_dirs(None, {}, default="/opt/m") == [Path("/opt/m")]
-
-
-def test_explicitly_empty_modules_dir_flag_means_none() -> None:
-    assert resolve_modules_dirs("", {"MODULES_DIR": "/legacy"}) == []
-
-
-def test_global_hooks_dir_resolution() -> None:
-    env = {"ADDON_OPERATOR_GLOBAL_HOOKS_DIR": "/env", "GLOBAL_HOOKS_DIR": "/legacy", "SHELL_OPERATOR_HOOKS_DIR": "/so"}
-    assert resolve_global_hooks_dir("/flag", env) == Path("/flag")
-    assert resolve_global_hooks_dir(None, env) == Path("/env")
-    assert resolve_global_hooks_dir(None, {"GLOBAL_HOOKS_DIR": "/legacy", "SHELL_OPERATOR_HOOKS_DIR": "/so"}) == Path(
-        "/legacy"
-    )
-    assert resolve_global_hooks_dir(None, {"SHELL_OPERATOR_HOOKS_DIR": "/so"}) == Path("/so")
-    assert resolve_global_hooks_dir(None, {}) == Path("global-hooks")
-    assert resolve_global_hooks_dir(None, {}, default=None) is None
-    assert resolve_global_hooks_dir("", {"GLOBAL_HOOKS_DIR": "/legacy"}) is None
-
+# --- hidden entries -------------------------------------------------------------------------
 
 def test_hidden_entries_in_a_modules_dir_are_skipped_with_a_warning(tmp_path: Path) -> None:
     (tmp_path / "001-real").mkdir()

@@ -1,5 +1,5 @@
 """The pure parts of the kind e2e target (`tests/e2e/kind_target.py`), checked without Docker
-or kind: the skip reason, the kustomize overlay (built for real with the pinned kubectl), the
+or kind: kind-config.yaml, the skip reasons, the kustomize overlay (built for real with the pinned kubectl), the
 command lines, the operator container's args, env and patch against `deploy/deployment.yaml`,
 reading pod objects, and the `make e2e-kind` target."""
 
@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 import sys
 from pathlib import Path
 from typing import Any
@@ -33,8 +32,6 @@ def test_missing_tools_are_named_in_the_skip_reason() -> None:
 @pytest.fixture(scope="module")
 def built(tmp_path_factory: pytest.TempPathFactory) -> list[dict[str, Any]]:
     """`kubectl kustomize` of the overlay written outside the repository, as the session does."""
-    if shutil.which("kubectl") is None:
-        pytest.skip("kubectl not on PATH (make setup)")
     overlay = kind.write_overlay(tmp_path_factory.mktemp("kind") / "overlay", ROOT / "deploy")
     done = run(kind.build_overlay(overlay), timeout=60)
     assert done.ok, done.stderr
@@ -101,17 +98,44 @@ def test_operator_args_map_the_example_dirs_to_the_image() -> None:
         kind.operator_args(ROOT, ROOT / "modules", other)
 
 
+def test_kind_cluster_is_one_control_plane_pinned_to_a_node_image_of_the_minimum_kind() -> None:
+    text = (ROOT / "kind-config.yaml").read_text()
+    config = yaml.safe_load(text)
+    assert config["kind"] == "Cluster" and config["apiVersion"] == "kind.x-k8s.io/v1alpha4"
+    [node] = config["nodes"]
+    assert node["role"] == "control-plane"
+    image = re.fullmatch(r"kindest/node:v1\.(\d+)\.\d+@sha256:[0-9a-f]{64}", node["image"])
+    assert image, f"pin the node image by tag and digest, got {node['image']!r}"
+    kubectl = re.search(r"kubectl \(v1\.(\d+)\.", (ROOT / "scripts/install-tools.sh").read_text())
+    assert kubectl and abs(int(image.group(1)) - int(kubectl.group(1))) <= 1, \
+        "kubectl supports one minor version of skew from the API server"
+    release = "v" + ".".join(str(part) for part in kind.MIN_KIND)
+    assert f"kind {release}" in text, f"kind-config.yaml must name the kind release of its image ({release})"
+
+
+def test_a_kind_older_than_the_node_images_release_is_named_in_the_skip_reason() -> None:
+    assert kind.kind_too_old("kind v0.31.0 go1.25.5 linux/amd64") is None
+    assert kind.kind_too_old("kind v0.32.0-alpha.12+0123456789abcd go1.26.0 darwin/arm64") is None
+    assert kind.kind_too_old("kind v1.0.0 go1.27 linux/amd64") is None
+    assert kind.kind_too_old("kind v0.30.0 go1.24.6 linux/amd64") == (
+        "kind target needs kind v0.31.0 or newer for the node image of kind-config.yaml: "
+        "found v0.30.0")
+    assert kind.kind_too_old("kind v0.9.0 go1.15 linux/amd64") is not None, "compared as numbers"
+    assert kind.kind_too_old("something else") is None, "unreadable: kind itself judges"
+
+
 def test_command_lines() -> None:
     config = ROOT / "kind-config.yaml"
-    assert yaml.safe_load(config.read_text())["kind"] == "Cluster"
-    assert kind.create_cluster(config) == ["kind", "create", "cluster", "--name", "addon-operator-e2e",
-                                           "--config", str(config), "--wait", "120s"]
+    kubeconfig = Path("/w/kubeconfig")
+    assert kind.kind_version() == ["kind", "version"]
+    assert kind.create_cluster(config, kubeconfig) == [
+        "kind", "create", "cluster", "--name", "addon-operator-e2e", "--config", str(config),
+        "--kubeconfig", "/w/kubeconfig", "--wait", "120s"]
     assert kind.build_image(ROOT) == ["docker", "build", "--platform", "linux/amd64", "-t",
                                       "addon-operator:e2e", str(ROOT)]
     assert kind.load_image() == ["kind", "load", "docker-image", "addon-operator:e2e",
                                  "--name", "addon-operator-e2e"]
     assert kind.get_kubeconfig() == ["kind", "get", "kubeconfig", "--name", "addon-operator-e2e"]
-    kubeconfig = Path("/w/kubeconfig")
     assert kind.apply_overlay(kubeconfig, Path("/w/overlay")) == [
         "kubectl", "--kubeconfig", "/w/kubeconfig", "apply", "-k", "/w/overlay"]
     assert kind.wait_crds(kubeconfig)[-2:] == ["crd/modules.addon-operator.io",
@@ -124,7 +148,8 @@ def test_command_lines() -> None:
         "patch", "deployment/addon-operator", "--type=json", "-p", json.dumps(patch)]
     assert kind.delete_objects(kubeconfig)[-4:] == ["delete", "modules,globalconfigs", "--all",
                                                     "--ignore-not-found"]
-    assert kind.delete_cluster() == ["kind", "delete", "cluster", "--name", "addon-operator-e2e"]
+    assert kind.delete_cluster(kubeconfig) == ["kind", "delete", "cluster", "--name", "addon-operator-e2e",
+                                               "--kubeconfig", "/w/kubeconfig"]
     assert (ROOT / "Dockerfile").is_file()
 
 

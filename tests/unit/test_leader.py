@@ -3,7 +3,6 @@ sleep moves time forward and plays the other replicas' moves, so nothing ever wa
 
 from __future__ import annotations
 
-import copy
 import threading
 from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
@@ -11,71 +10,16 @@ from typing import Any
 
 import pytest
 
-from addon_operator.kube.errors import Conflict, KubeError, NotFound
-from addon_operator.kube.resources import LEASES, Resource
+from addon_operator.kube.errors import Conflict
+from addon_operator.kube.resources import Resource
 from addon_operator.leader import (
     LEASE_NAME, LeaderElector, LeaderSettings, LeaderSettingsError, LeaseRecord, identity_of,
     micro_time,
 )
+from lease_fakes import FakeLeases
 
 NS = "addon-operator"
 EPOCH = datetime(2025, 1, 1, tzinfo=timezone.utc)
-
-
-class FakeLeases:
-    """The Lease API of one namespace: 404 when absent, 409 on a stale resourceVersion or a
-    create of an existing name, 503 on every call while `broken`."""
-
-    def __init__(self) -> None:
-        self.objects: dict[str, dict[str, Any]] = {}
-        self.version = 0
-        self.writes: list[dict[str, Any]] = []
-        self.broken = False
-
-    def _check(self, resource: Resource, namespace: str | None) -> None:
-        assert resource is LEASES and namespace == NS
-        if self.broken:
-            raise KubeError(503, "ServiceUnavailable", "down", what="leases")
-
-    def get(self, resource: Resource, name: str, *, namespace: str | None = None
-            ) -> dict[str, Any]:
-        self._check(resource, namespace)
-        if name not in self.objects:
-            raise NotFound(404, "NotFound", f"leases {name!r} not found")
-        return copy.deepcopy(self.objects[name])
-
-    def create(self, resource: Resource, obj: dict[str, Any], *, namespace: str | None = None
-               ) -> dict[str, Any]:
-        self._check(resource, namespace)
-        name = obj["metadata"]["name"]
-        if name in self.objects:
-            raise Conflict(409, "AlreadyExists", f"leases {name!r} already exists")
-        return self._store(obj)
-
-    def update(self, resource: Resource, obj: dict[str, Any], *, namespace: str | None = None
-               ) -> dict[str, Any]:
-        self._check(resource, namespace)
-        name = obj["metadata"]["name"]
-        current = self.objects[name]["metadata"]["resourceVersion"]
-        if obj["metadata"].get("resourceVersion") != current:
-            raise Conflict(409, "Conflict", "the object has been modified")
-        return self._store(obj)
-
-    def _store(self, obj: dict[str, Any]) -> dict[str, Any]:
-        self.version += 1
-        stored = copy.deepcopy(obj)
-        stored["metadata"]["resourceVersion"] = str(self.version)
-        self.objects[stored["metadata"]["name"]] = stored
-        self.writes.append(copy.deepcopy(stored))
-        return copy.deepcopy(stored)
-
-    def put(self, **spec: Any) -> None:
-        """Another replica writes the Lease (created when absent)."""
-        current = self.objects.get(LEASE_NAME, {"metadata": {"name": LEASE_NAME}, "spec": {}})
-        self._store({**current, "spec": {**current["spec"], **spec}})
-
-    def spec(self) -> dict[str, Any]:
-        return self.objects[LEASE_NAME]["spec"]
 
 
 class FakeTime:
@@ -105,7 +49,7 @@ class Harness:
 
     def __init__(self, identity: str = "me", api: FakeLeases | None = None,
                  time: FakeTime | None = None) -> None:
-        self.api = api or FakeLeases()
+        self.api = api or FakeLeases(NS)
         self.time = time or FakeTime()
         self.stop = threading.Event()
         self.started_at: list[float] = []
@@ -337,7 +281,7 @@ def test_settings_from_env() -> None:
     }, namespace="ops")
     assert s.enabled and s.identity == "ao-7d9f-x2.10-1-2-3.ops.pod"
     assert (s.lease_duration, s.renew_deadline, s.retry_period) == (2, 1.5, 0.5)
-    elector = LeaderElector.from_settings(FakeLeases(), s)
+    elector = LeaderElector.from_settings(FakeLeases(NS), s)
     assert elector.identity == s.identity
 
 

@@ -4,71 +4,33 @@ by `resign`, which the runtime calls after its workers have stopped."""
 
 from __future__ import annotations
 
-import copy
 import threading
-from typing import Any
 
 from addon_operator.httpserver import Heartbeats
-from addon_operator.kube.errors import Conflict, NotFound
-from addon_operator.kube.resources import LEASES, Resource
+from addon_operator.kube.resources import LEASES
 from addon_operator.leader import LEASE_NAME, LeaderSettings
 from addon_operator.runtime.app import Leadership
+from lease_fakes import FakeLeases
 
 NS = "addons"
 HA = LeaderSettings(enabled=True, namespace=NS, identity="replica-a", lease_duration=30,
                     renew_deadline=20, retry_period=10)
 
 
-class Leases:
-    """The Lease API of one namespace with resourceVersion checks (thread-safe enough: the
-    elector is its only writer)."""
-
-    def __init__(self) -> None:
-        self.objects: dict[str, dict[str, Any]] = {}
-        self.version = 0
-
-    def get(self, resource: Resource, name: str, *, namespace: str | None = None
-            ) -> dict[str, Any]:
-        assert resource is LEASES and namespace == NS
-        if name not in self.objects:
-            raise NotFound(404, "NotFound", f"leases {name!r} not found")
-        return copy.deepcopy(self.objects[name])
-
-    def create(self, resource: Resource, obj: dict[str, Any], *, namespace: str | None = None
-               ) -> dict[str, Any]:
-        return self._store(obj)
-
-    def update(self, resource: Resource, obj: dict[str, Any], *, namespace: str | None = None
-               ) -> dict[str, Any]:
-        current = self.objects[obj["metadata"]["name"]]["metadata"]["resourceVersion"]
-        if obj["metadata"].get("resourceVersion") != current:
-            raise Conflict(409, "Conflict", "the object has been modified")
-        return self._store(obj)
-
-    def _store(self, obj: dict[str, Any]) -> dict[str, Any]:
-        self.version += 1
-        stored = copy.deepcopy(obj)
-        stored["metadata"]["resourceVersion"] = str(self.version)
-        self.objects[stored["metadata"]["name"]] = stored
-        return copy.deepcopy(stored)
-
-    def holder(self) -> str:
-        return self.objects[LEASE_NAME]["spec"]["holderIdentity"]
-
-
 def test_without_leader_election_ready_means_converged_and_stop_ends_the_work() -> None:
     leadership = Leadership(LeaderSettings(enabled=False, namespace=NS, identity="x"))
     stop = threading.Event()
-    assert leadership.campaign(Leases(), Heartbeats(60), stop) is stop
+    assert leadership.campaign(FakeLeases(NS), Heartbeats(60), stop) is stop
     assert not leadership.ready(converged=False)
     assert leadership.ready(converged=True)
     leadership.resign(1.0)
 
 
 def test_a_follower_is_ready_and_stops_without_touching_the_lease() -> None:
-    leases = Leases()
+    leases = FakeLeases(NS)
     leases.create(LEASES, {"metadata": {"name": LEASE_NAME, "namespace": NS},
-                           "spec": {"holderIdentity": "replica-b", "leaseDurationSeconds": 30}})
+                           "spec": {"holderIdentity": "replica-b", "leaseDurationSeconds": 30}},
+                  namespace=NS)
     leadership = Leadership(HA)
     assert leadership.ready(converged=False), "a standby reports ready before any converge"
     stop = threading.Event()
@@ -80,7 +42,7 @@ def test_a_follower_is_ready_and_stops_without_touching_the_lease() -> None:
 
 
 def test_the_leader_hands_the_lease_back_only_after_its_work_stopped() -> None:
-    leases = Leases()
+    leases = FakeLeases(NS)
     leadership = Leadership(HA)
     stop = threading.Event()
     work = leadership.campaign(leases, Heartbeats(60), stop)
