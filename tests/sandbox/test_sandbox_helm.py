@@ -16,8 +16,6 @@ from kube_sandbox import SandboxServer
 
 CHART = Path(__file__).resolve().parent / "testdata" / "chart"
 
-pytestmark = pytest.mark.skipif(shutil.which("helm") is None, reason="the pinned helm is not installed (make setup)")
-
 
 @pytest.fixture
 def helm(fresh_sandbox: SandboxServer, tmp_path: Path):

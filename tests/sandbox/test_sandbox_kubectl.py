@@ -5,7 +5,6 @@ wait for a condition, delete. Every step checks what the server stored."""
 from __future__ import annotations
 
 import json
-import shutil
 import threading
 import time
 from pathlib import Path
@@ -21,7 +20,6 @@ CRD_FILES = ("-f", str(ROOT / "crds" / "modules.addon-operator.io.yaml"),
              "-f", str(ROOT / "crds" / "globalconfigs.addon-operator.io.yaml"))
 MODULES = ("addon-operator.io", "modules")
 
-pytestmark = pytest.mark.skipif(shutil.which("kubectl") is None, reason="the pinned kubectl is not installed (make setup)")
 
 MODULE = """\
 apiVersion: addon-operator.io/v1alpha1

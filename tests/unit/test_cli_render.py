@@ -2,16 +2,9 @@
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
-import pytest
-
-from test_cli_support import ROOT, VALID, objects, run_cli, write_module
-
-pytestmark = pytest.mark.skipif(
-    shutil.which("helm") is None, reason="needs the pinned helm (make setup installs it)"
-)
+from test_cli_support import VALID, objects, run_cli, write_module
 
 HOOKS_NOTE = "render: hooks are not run, so values they would set are not in this output "
 GLOBAL_HOOKS = "global hooks: before-all.sh, startup.sh)"

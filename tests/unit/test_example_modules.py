@@ -8,7 +8,6 @@ value renders with the pinned helm once the hook has run.
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 from typing import Any
 
@@ -115,7 +114,6 @@ def test_global_hook_patches(hook: str, binding: str, expected: dict[str, Any], 
     assert validate_values(after, GLOBAL_SCHEMAS, "global", key=GLOBAL_KEY) == []
 
 
-@pytest.mark.skipif(shutil.which("helm") is None, reason="needs the pinned helm (make setup)")
 def test_patched_config_renders_once_its_hook_has_run(tmp_path: Path) -> None:
     m = module("patched-config")
     settings = {"greeting": "Hi", "repeat": 2}
