@@ -4,8 +4,9 @@ Upstream serves these on `ADDON_OPERATOR_LISTEN_ADDRESS`:`ADDON_OPERATOR_LISTEN_
 (default 0.0.0.0:9650; reference addon-operator.md 9.1-9.2). `run` starts one `HttpServer`
 before anything else (so a pod's probes answer during startup) and stops it on shutdown.
 Differences from upstream: `/healthz` is 200 only while the operator's loops keep ticking
-(`Heartbeats`), not unconditionally, so a wedged process gets restarted; `/readyz` is 200
-after the first converge, decided by an injected callable.
+and none of its long-lived threads (workers, the Module/GlobalConfig watches, the bindings'
+watches) has died of an exception (`Heartbeats`), not unconditionally, so a wedged process
+gets restarted; `/readyz` is 200 after the first converge, decided by an injected callable.
 """
 
 from __future__ import annotations
@@ -47,14 +48,15 @@ def listen_address(environ: Mapping[str, str] | None = None) -> tuple[str, int]:
 class Heartbeats:
     """Liveness of the operator's loops: each loop calls `beat(name)` as it goes round; the
     process is alive while every loop that ever beat did so within `max_age` seconds, and no
-    `track()`ed thread has ended without `release()` (a worker killed by an exception; a worker
-    busy with a long task is still alive)."""
+    `track()`ed thread has ended without `release()` (a worker or a watch killed by an
+    exception; a worker busy with a long task is still alive). `start()` runs a thread that
+    tracks and releases itself."""
 
     def __init__(self, max_age: float, clock: Callable[[], float] = time.monotonic) -> None:
         self._max_age = max_age
         self._clock = clock
         self._last: dict[str, float] = {}
-        self._threads: dict[str, threading.Thread] = {}
+        self._threads: set[threading.Thread] = set()
         self._lock = threading.Lock()
 
     def beat(self, loop: str) -> None:
@@ -62,14 +64,32 @@ class Heartbeats:
             self._last[loop] = self._clock()
 
     def track(self, thread: threading.Thread) -> None:
-        """Report `thread` (by name) once it has started and ended without `release()`."""
+        """Report `thread` (under its name) once it has started and ended without
+        `release()`; threads of the same name are told apart."""
         with self._lock:
-            self._threads[thread.name] = thread
+            self._threads.add(thread)
 
     def release(self, thread: threading.Thread) -> None:
-        """`thread` ends on purpose (shutdown): no longer reported."""
+        """`thread` ends on purpose (a stopped watch, shutdown): no longer reported."""
         with self._lock:
-            self._threads.pop(thread.name, None)
+            self._threads.discard(thread)
+
+    def start(self, target: Callable[[], None], name: str) -> threading.Thread:
+        """Run `target` in a new tracked daemon thread named `name`: returning from `target`
+        (stopping on purpose) releases the thread; an exception escaping it is logged and
+        leaves the thread reported by `stale()`."""
+        def body() -> None:
+            try:
+                target()
+            except Exception:
+                log.exception("thread %s died", name)
+                return
+            self.release(threading.current_thread())
+
+        thread = threading.Thread(target=body, name=name, daemon=True)
+        self.track(thread)
+        thread.start()
+        return thread
 
     def stale(self) -> list[str]:
         """Loops that have not beaten for longer than `max_age` and tracked threads that
@@ -77,7 +97,7 @@ class Heartbeats:
         now = self._clock()
         with self._lock:
             late = [n for n, t in self._last.items() if now - t > self._max_age]
-            ended = [f"{n} (ended)" for n, t in self._threads.items()
+            ended = [f"{t.name} (ended)" for t in self._threads
                      if t.ident is not None and not t.is_alive()]
         return sorted(late + ended)
 

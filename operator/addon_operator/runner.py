@@ -4,9 +4,13 @@ This is the only module that imports `subprocess`. Everything that runs a progra
 goes through `run()` (or an object with the same signature, the `Runner` protocol), so tests can
 substitute a spy and production code gets one consistent behaviour: each child runs in its own
 process group, a timeout kills the whole group (hooks spawn children), and the result is plain
-data. Long-running children (the `sandbox` command's API server) are started with `start()`,
-which returns a `Started` handle: also in their own process group, output to a file, stopped
-with `terminate()` (SIGTERM to the group, SIGKILL when it does not exit in time).
+data, including the child's own CPU time and peak memory (`Usage`, from `wait4` on its pid:
+per child, so hooks running in parallel do not mix; the `*_hook_run_*_cpu_seconds` and
+`*_hook_run_max_rss_bytes` metrics). The child's output goes to temporary files, so the run
+ends when the child exits, not when every process that inherited its output does.
+Long-running children (the `sandbox` command's API server) are started with `start()`, which
+returns a `Started` handle: also in their own process group, output to a file, stopped with
+`terminate()` (SIGTERM to the group, SIGKILL when it does not exit in time).
 """
 
 from __future__ import annotations
@@ -14,18 +18,34 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
+import tempfile
+import threading
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import IO, Protocol
 
 STDERR_TAIL_BYTES = 4096
+KIB = 1024   # Linux reports ru_maxrss in KiB
+
+
+@dataclass(frozen=True)
+class Usage:
+    """Resources one child used, with its own reaped children: CPU seconds in user and kernel
+    mode, and its peak resident set size in bytes. The peak has the operator's resident memory as
+    a floor: Linux counts the memory of the copy of the operator the child starts as (upstream's
+    Go operator has the same floor)."""
+
+    user_cpu: float
+    sys_cpu: float
+    max_rss_bytes: int
 
 
 @dataclass(frozen=True)
 class Completed:
-    """What a finished (or killed) process left behind."""
+    """What a finished (or killed) process left behind; `usage` None when not measured."""
 
     argv: tuple[str, ...]
     exit_code: int
@@ -33,6 +53,7 @@ class Completed:
     stderr: str
     seconds: float
     timed_out: bool = False
+    usage: Usage | None = None
 
     @property
     def ok(self) -> bool:
@@ -70,35 +91,78 @@ def run(
     127 or 126 with the OS error in stderr, the way a shell would.
     """
     started = time.monotonic()
-    try:
-        proc = subprocess.Popen(
-            list(argv),
-            env=dict(env) if env is not None else None,
-            cwd=cwd,
-            stdin=subprocess.PIPE if stdin is not None else subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            start_new_session=True,
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err, \
+            _input_file(stdin) as given:
+        try:
+            proc = subprocess.Popen(
+                list(argv),
+                env=dict(env) if env is not None else None,
+                cwd=cwd,
+                stdin=given if given is not None else subprocess.DEVNULL,
+                stdout=out,
+                stderr=err,
+                start_new_session=True,
+            )
+        except FileNotFoundError as exc:
+            return Completed(tuple(argv), 127, "", f"{argv[0]}: {exc.strerror}", 0.0)
+        except PermissionError as exc:
+            return Completed(tuple(argv), 126, "", f"{argv[0]}: {exc.strerror}", 0.0)
+        timed_out, usage = _wait(proc, timeout)
+        return Completed(
+            argv=tuple(argv),
+            exit_code=proc.returncode,
+            stdout=_read(out),
+            stderr=_read(err),
+            seconds=time.monotonic() - started,
+            timed_out=timed_out,
+            usage=usage,
         )
-    except FileNotFoundError as exc:
-        return Completed(tuple(argv), 127, "", f"{argv[0]}: {exc.strerror}", 0.0)
-    except PermissionError as exc:
-        return Completed(tuple(argv), 126, "", f"{argv[0]}: {exc.strerror}", 0.0)
-    timed_out = False
-    try:
-        out, err = proc.communicate(stdin.encode() if stdin is not None else None, timeout=timeout)
-    except subprocess.TimeoutExpired:
-        timed_out = True
+
+
+def _wait(proc: subprocess.Popen[bytes], timeout: float | None) -> tuple[bool, Usage]:
+    """Wait for the child, killing its group after `timeout` seconds; (timed out, usage).
+
+    The child is first waited for without being reaped (`WNOWAIT`), so its pid, which is also
+    its process group id, cannot be reused while the timer may still signal the group; then
+    `wait4` reaps it with its resource usage and sets `proc.returncode`."""
+    expired = threading.Event()
+
+    def expire() -> None:
+        expired.set()
         _kill_group(proc.pid)
-        out, err = proc.communicate()
-    return Completed(
-        argv=tuple(argv),
-        exit_code=proc.returncode,
-        stdout=out.decode(errors="replace"),
-        stderr=err.decode(errors="replace"),
-        seconds=time.monotonic() - started,
-        timed_out=timed_out,
-    )
+
+    timer = threading.Timer(timeout, expire) if timeout is not None else None
+    if timer is not None:
+        timer.daemon = True
+        timer.start()
+    try:
+        os.waitid(os.P_PID, proc.pid, os.WEXITED | os.WNOWAIT)
+    finally:
+        if timer is not None:
+            timer.cancel()
+            timer.join()
+    _, status, rusage = os.wait4(proc.pid, 0)
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    usage = Usage(user_cpu=rusage.ru_utime, sys_cpu=rusage.ru_stime,
+                  max_rss_bytes=rusage.ru_maxrss * KIB)
+    return expired.is_set(), usage
+
+
+@contextmanager
+def _input_file(text: str | None) -> Iterator[IO[bytes] | None]:
+    """A temporary file holding `text` for the child's stdin (None: no input, no file)."""
+    if text is None:
+        yield None
+        return
+    with tempfile.TemporaryFile() as file:
+        file.write(text.encode())
+        file.seek(0)
+        yield file
+
+
+def _read(output: IO[bytes]) -> str:
+    output.seek(0)
+    return output.read().decode(errors="replace")
 
 
 class Started:

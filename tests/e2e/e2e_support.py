@@ -3,7 +3,7 @@
 The `cluster` fixture (conftest.py) gives a `Cluster`: the kubeconfig, an official-client API,
 `kubectl`, waits that fail with the operator's log, and `operator(...)`, which starts the real
 operator and returns a handle that can be stopped and started again, asked for `/readyz` and
-its other HTTP endpoints, and read for its log.
+its other HTTP endpoints (`samples()` parses a metrics page), and read for its log.
 
 On the sandbox target (the default) the cluster is `python -m kube_sandbox` with the project's
 CRDs in a temporary directory, and `operator(...)` starts `python -m addon_operator run` against
@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from kubernetes import client, config
+from prometheus_client.parser import text_string_to_metric_families
 
 ROOT = Path(__file__).resolve().parents[2]
 NAMESPACE = "addons"
@@ -72,6 +73,10 @@ def stop_process(proc: subprocess.Popen[bytes], timeout: float = 20.0) -> int:
     return proc.returncode
 
 
+# A metrics page: {(sample name, frozenset of its labels): value}.
+Samples = dict[tuple[str, frozenset[tuple[str, str]]], float]
+
+
 class OperatorHandle(ABC):
     """What a scenario does with a running operator, whatever runs it: `start` it again, `stop`
     it (SIGTERM; returns the exit code), ask its HTTP endpoints, read its log, wait for /readyz."""
@@ -105,6 +110,13 @@ class OperatorHandle(ABC):
 
     def close(self) -> None:
         """Release what the handle holds at the end of the test."""
+
+    def samples(self, path: str = "/metrics") -> Samples:
+        """The Prometheus endpoint `path` as {(sample name, labels): value}."""
+        status, text = self.http(path)
+        assert status == 200, text
+        return {(sample.name, frozenset(sample.labels.items())): sample.value
+                for family in text_string_to_metric_families(text) for sample in family.samples}
 
     def wait_ready(self, timeout: float = WAIT_TIMEOUT) -> None:
         timeout *= self.patience

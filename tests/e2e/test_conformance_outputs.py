@@ -9,7 +9,6 @@ from typing import Any
 
 import pytest
 from kubernetes import client
-from prometheus_client.parser import text_string_to_metric_families
 
 from conformance_support import TESTDATA, Dumps, configmap, fault
 from e2e_support import Cluster, OperatorHandle, hook
@@ -93,16 +92,9 @@ def test_kubernetes_patch_operations(cluster: Cluster) -> None:
     assert operator.running(), "a failing hook never stops the operator"
 
 
-def hook_samples(operator: OperatorHandle) -> dict[tuple[str, frozenset[tuple[str, str]]], float]:
-    """`/metrics/hooks` as {(sample name, labels): value}."""
-    status, text = operator.http("/metrics/hooks")
-    assert status == 200, text
-    return {(sample.name, frozenset(sample.labels.items())): sample.value
-            for family in text_string_to_metric_families(text) for sample in family.samples}
-
-
 def sample(operator: OperatorHandle, name: str, **labels: str) -> float | None:
-    return hook_samples(operator).get((name, frozenset({"hook": "metrics.sh", **labels}.items())))
+    key = (name, frozenset({"hook": "metrics.sh", **labels}.items()))
+    return operator.samples("/metrics/hooks").get(key)
 
 
 def test_metric_actions(cluster: Cluster) -> None:

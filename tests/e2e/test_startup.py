@@ -1,5 +1,6 @@
 """Start-up on the example modules: objects created, every module converged with its release,
-hooks and conditions, GlobalConfig counts, `/readyz`, `/metrics`, Events, `kubectl get modules`;
+hooks and conditions, GlobalConfig counts, `/readyz`, `/metrics` (hook CPU and memory, binding
+counts, queue waits and operations included), Events, `kubectl get modules`;
 a restart that adds no Helm revision; a module removed from disk is purged and shown Unknown."""
 
 from __future__ import annotations
@@ -9,8 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from e2e_support import ROOT, Cluster, condition, hook
+from e2e_support import ROOT, Cluster, OperatorHandle, condition, hook
 
+MIB = 1024 * 1024
 EXAMPLES = ("echo-server", "patched-config", "python-hook", "dependent", "hooks-only")
 CHARTED = ("echo-server", "patched-config", "python-hook", "dependent")
 
@@ -74,6 +76,33 @@ def test_startup_converges_the_example_modules(cluster: Cluster) -> None:
     assert 'addon_operator_module_run_seconds_count{activation="OperatorStartup",module="echo-server"} 1.0' \
         in metrics
     assert operator.http("/healthz")[0] == 200
+    assert_resource_and_queue_metrics(operator)
+
+
+def assert_resource_and_queue_metrics(operator: OperatorHandle) -> None:
+    """Hook CPU and peak memory, `binding_count` and the queue metrics of the start-up."""
+    samples = operator.samples()
+
+    def value(name: str, **labels: str) -> float | None:
+        return samples.get((f"addon_operator_{name}", frozenset(labels.items())))
+
+    assert value("binding_count", module="python-hook", hook="hooks/count_words.py") == 3
+    assert value("binding_count", module="", hook="startup.sh") == 1
+    words = {"module": "python-hook", "hook": "hooks/count_words.py", "binding": "beforeHelm",
+             "queue": "main", "activation": "OperatorStartup"}
+    assert value("module_hook_run_user_cpu_seconds_count", **words) == 1
+    assert 0 < value("module_hook_run_user_cpu_seconds_sum", **words) < 10
+    assert value("module_hook_run_sys_cpu_seconds_count", **words) == 1
+    assert MIB < value("module_hook_run_max_rss_bytes", **words) < 4096 * MIB
+    startup = {"hook": "startup.sh", "binding": "onStartup", "queue": "main",
+               "activation": "OperatorStartup"}
+    assert value("global_hook_run_user_cpu_seconds_count", **startup) == 1
+    assert value("global_hook_run_max_rss_bytes", **startup) > MIB
+    waited = value("task_wait_in_queue_seconds_total", module="echo-server", hook="",
+                   binding="ModuleRun", queue="main")
+    assert waited is not None and 0 <= waited < 60
+    assert value("tasks_queue_action_duration_seconds_count", queue_name="main",
+                 queue_action="AddLast") >= 1
 
 
 def test_restart_adds_no_revision(cluster: Cluster) -> None:

@@ -1,4 +1,5 @@
-"""The HTTP listener over loopback on an ephemeral port; liveness with a fake clock."""
+"""The HTTP listener over loopback on an ephemeral port; liveness with a fake clock and
+threads started by `Heartbeats.start`."""
 
 from __future__ import annotations
 
@@ -82,6 +83,21 @@ def test_healthz_fails_when_a_loop_stops_ticking(server: HttpServer, parts: tupl
     assert get(server, "/healthz") == (503, "stalled loops: watch-modules\n")
     heartbeats.beat("watch-modules")
     assert get(server, "/healthz") == (200, "ok\n")
+
+
+def test_healthz_names_a_started_thread_that_died_not_one_that_returned(
+        server: HttpServer, parts: tuple) -> None:
+    heartbeats = parts[4]
+
+    def crash() -> None:
+        raise RuntimeError("unexpected")
+
+    heartbeats.start(lambda: None, "watch-modules").join(5)
+    assert get(server, "/healthz") == (200, "ok\n"), "a watch that returned stopped on purpose"
+    heartbeats.start(crash, "watch-modules").join(5)
+    heartbeats.start(lambda: None, "watch-modules").join(5)
+    assert get(server, "/healthz") == (503, "stalled loops: watch-modules (ended)\n"), \
+        "a later thread of the same name that returns does not hide the dead one"
 
 
 def test_unknown_route_and_failing_probe(parts: tuple) -> None:

@@ -1,10 +1,13 @@
 """`runner.run` (to completion) and `runner.start` (long-running children): exit codes, output,
-timeouts and termination reach the whole process group, SIGKILL when SIGTERM is ignored."""
+stdin, the child's own CPU time and peak memory, timeouts and termination reach the whole
+process group, SIGKILL when SIGTERM is ignored."""
 
 from __future__ import annotations
 
 import os
 import signal
+import sys
+import threading
 import time
 from pathlib import Path
 
@@ -46,6 +49,40 @@ def test_run_reports_exit_code_output_and_missing_programs() -> None:
     assert (done.exit_code, done.stdout, done.stderr, done.ok) == (3, "out\n", "err\n", False)
     missing = runner.run(["/nonexistent/program"])
     assert missing.exit_code == 127 and "/nonexistent/program" in missing.stderr
+
+
+def test_run_passes_stdin_and_ends_when_the_child_exits() -> None:
+    assert runner.run(["cat"], stdin="in\n").stdout == "in\n"
+    started = time.monotonic()
+    done = runner.run(["sh", "-c", "sleep 30 & echo $!"])
+    assert time.monotonic() - started < 5, "a child left running does not hold the run"
+    os.kill(int(done.stdout), signal.SIGKILL)
+
+
+MIB = 1024 * 1024
+BURN = "x = b'x' * (128 << 20)\nfor i in range(3_000_000): pass"
+
+
+def test_run_measures_the_childs_own_cpu_time_and_peak_memory() -> None:
+    done = runner.run([sys.executable, "-c", BURN])
+    assert done.ok and done.usage is not None
+    assert done.usage.user_cpu > 0.01
+    assert done.usage.max_rss_bytes > 128 * MIB, "ru_maxrss KiB converted to bytes"
+
+
+def test_usage_is_per_child_while_others_run_in_parallel() -> None:
+    """What a parallel child burns is not added to a child that merely sleeps (no
+    RUSAGE_CHILDREN deltas)."""
+    results: dict[str, runner.Completed] = {}
+    sleeper = threading.Thread(target=lambda: results.update(
+        sleep=runner.run(["sh", "-c", "sleep 1"])))
+    sleeper.start()
+    time.sleep(0.1)
+    results["burn"] = runner.run([sys.executable, "-c", BURN])
+    sleeper.join(10)
+    burn, sleep = results["burn"].usage, results["sleep"].usage
+    assert burn is not None and sleep is not None
+    assert sleep.user_cpu < 0.05 < burn.user_cpu
 
 
 def test_run_timeout_kills_the_process_group(tmp_path: Path) -> None:

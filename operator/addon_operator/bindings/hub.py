@@ -55,7 +55,9 @@ class Consumer(Protocol):
     def on_watch_error(self, key: WatchKey, message: str) -> None: ...
 
 
-Spawn = Callable[[Callable[[], None], str], None]
+# spawn(target, name): run `target` in a new thread (the runtime's `Heartbeats.start`, so that
+# /healthz reports a stream thread killed by an unexpected exception; a closed stream returns).
+Spawn = Callable[[Callable[[], None], str], object]
 
 
 def daemon_thread(target: Callable[[], None], name: str) -> None:

@@ -35,7 +35,7 @@ from typing import Any
 
 from .. import runner as runner_module
 from ..metrics import MetricsError, parse_metrics_stream
-from ..runner import Completed, Runner
+from ..runner import Completed, Runner, Usage
 from ..values import (
     GLOBAL_KEY,
     PatchError,
@@ -114,7 +114,8 @@ class HookResult:
     to apply; `patched_values` is the values document after them (None when there were none);
     `enabled_ops` (global hooks) maps `<moduleKey>` to True/False, or None for a removed flag.
     `metrics` are the validated `$METRICS_PATH` operations; `kube_patch_ops_text` is the raw
-    `$KUBERNETES_PATCH_PATH` content.
+    `$KUBERNETES_PATCH_PATH` content. `usage` is the hook process's CPU time and peak memory
+    (None when it was not started, or the runner did not measure it), failed runs included.
     """
 
     ok: bool
@@ -129,6 +130,7 @@ class HookResult:
     enabled_ops: dict[str, bool | None] = field(default_factory=dict)
     metrics: list[dict[str, Any]] = field(default_factory=list)
     kube_patch_ops_text: str = ""
+    usage: Usage | None = None
 
 
 @dataclass(frozen=True)
@@ -280,6 +282,7 @@ def _failed(allow_failure: bool, message: str, completed: Completed | None) -> H
         duration=completed.seconds if completed else 0.0,
         stderr_tail=completed.stderr_tail(STDERR_TAIL_LINES) if completed else "",
         message=message,
+        usage=completed.usage if completed else None,
     )
 
 
@@ -328,6 +331,7 @@ def _with_outputs(
         enabled_ops=enabled,
         metrics=metrics,
         kube_patch_ops_text=outputs[KUBERNETES_PATCH_PATH],
+        usage=completed.usage,
     )
 
 

@@ -32,6 +32,9 @@ _PREFIX_RE = re.compile(r"^([a-zA-Z_:][a-zA-Z0-9_:]*)?$")
 
 # Upstream hook-run buckets (shell-operator `hook_run_seconds`: 0, 0.02 ... 500).
 DURATION_BUCKETS = (0.0, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 20, 50, 100, 200, 500)
+# Upstream queue-operation buckets (shell-operator `tasks_queue_action_duration_seconds`).
+QUEUE_ACTION_BUCKETS = (0.0, 0.0001, 0.0002, 0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05,
+                        0.1, 0.2, 0.5)
 
 MODULE_HOOK_LABELS = ("module", "hook", "binding", "queue", "activation")
 GLOBAL_HOOK_LABELS = ("hook", "binding", "queue", "activation")
@@ -123,7 +126,8 @@ class OperatorMetrics:
             "config_values_errors_total", "Invalid Module or GlobalConfig settings seen.")
         self.modules_discover_errors_total = counter(
             "modules_discover_errors_total", "Failed converges (enablement, validation).")
-        self.binding_count = gauge("binding_count", "Bindings per hook.", ("module", "hook"))
+        self.binding_count = gauge("binding_count", "Bindings per hook (module \"\" for global "
+                                   "hooks).", ("module", "hook"))
         # Module runs and Helm.
         self.module_run_seconds = histogram(
             "module_run_seconds", "Duration of ModuleRun tasks.", ("module", "activation"))
@@ -131,6 +135,14 @@ class OperatorMetrics:
             "module_run_errors_total", "Failed ModuleRun tasks.", ("module",))
         self.module_delete_errors_total = counter(
             "module_delete_errors_total", "Failed ModuleDelete tasks.", ("module",))
+        # The resource monitor (auto-heal).
+        self.modules_helm_release_redeployed_total = counter(
+            "modules_helm_release_redeployed_total",
+            "Releases the resource monitor found missing or not deployed.", ("module",))
+        self.modules_absent_resources_total = counter(
+            "modules_absent_resources_total",
+            "Objects of a release the resource monitor found absent (ns/kind/name).",
+            ("module", "resource"))
         self.module_helm_seconds = histogram(
             "module_helm_seconds", "Duration of a module's Helm phase.", ("module", "activation"))
         self.helm_operation_seconds = histogram(
@@ -143,10 +155,10 @@ class OperatorMetrics:
         self.tasks_queue_length = gauge("tasks_queue_length", "Tasks in a queue.", ("queue",))
         self.tasks_queue_action_duration_seconds = Histogram(
             p + "tasks_queue_action_duration_seconds", "Duration of a queue operation.",
-            ("queue_name", "queue_action"), registry=registry, buckets=DURATION_BUCKETS)
+            ("queue_name", "queue_action"), registry=registry, buckets=QUEUE_ACTION_BUCKETS)
         self.task_wait_in_queue_seconds_total = counter(
-            "task_wait_in_queue_seconds_total", "Time tasks waited in a queue.",
-            ("module", "hook", "binding", "queue"))
+            "task_wait_in_queue_seconds_total", "Time tasks waited, ready, in a queue before "
+            "a worker took them.", ("module", "hook", "binding", "queue"))
 
     def record_hook_run(self, *, module: str | None, hook: str, binding: str, queue: str,
                         activation: str, seconds: float, result: HookResult,

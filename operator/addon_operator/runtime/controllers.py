@@ -13,17 +13,22 @@ the operator's own status writes never trigger work:
 - a GlobalConfig change asks for a full converge.
 Settings are checked against the config schema as a spec is applied (`state.take_settings`):
 invalid ones are kept for the status only, the values go on with the last good ones.
-A watch that fails in any way is logged and started again, from a fresh list, after a pause.
-The operator never writes spec.
+A watch that fails in any way is logged and started again, from a fresh list, after a pause;
+the watch threads are started by `Heartbeats.start`, so one that dies anyway is reported by
+`/healthz`, while one that ends because the operator stops is not. The operator never writes
+spec.
 """
 
 from __future__ import annotations
 
 import logging
+import math
 import threading
 from collections.abc import Callable, Iterator
+from functools import partial
 from typing import Any, Protocol
 
+from addon_operator.httpserver import Heartbeats
 from addon_operator.kube import (
     DELETED, GLOBAL_CONFIGS, MODULES, RELIST, SYNC, Conflict, KubeError, Listing, Resource,
     WatchEvent,
@@ -54,13 +59,15 @@ def empty_object(kind: str, name: str) -> dict[str, Any]:
 class Controllers:
     def __init__(self, kube: ControllerPort, state: RuntimeState, writer: StatusWriter, *,
                  request: Callable[[Request], None], stop: threading.Event,
-                 sleep: Callable[[float], None]) -> None:
+                 sleep: Callable[[float], None], heartbeats: Heartbeats | None = None) -> None:
         self._kube = kube
         self._state = state
         self._writer = writer
         self._request = request
         self._stop = stop
         self._sleep = sleep
+        # Without the process's Heartbeats (tests), a private one nobody asks.
+        self._heartbeats = heartbeats if heartbeats is not None else Heartbeats(math.inf)
         self._threads: list[threading.Thread] = []
 
     # ---- start-up --------------------------------------------------------------------------
@@ -136,10 +143,8 @@ class Controllers:
     def start(self, modules_rv: str, globals_rv: str) -> None:
         for resource, rv, handle in ((MODULES, modules_rv, self.on_module_event),
                                      (GLOBAL_CONFIGS, globals_rv, self.on_global_event)):
-            thread = threading.Thread(target=self._watch, args=(resource, rv, handle),
-                                      name=f"watch-{resource.plural}", daemon=True)
-            thread.start()
-            self._threads.append(thread)
+            self._threads.append(self._heartbeats.start(
+                partial(self._watch, resource, rv, handle), f"watch-{resource.plural}"))
 
     def join(self, timeout: float) -> None:
         for thread in self._threads:
@@ -212,7 +217,7 @@ class Controllers:
                 log.info("GlobalConfig global changed (generation %d)",
                          self._state.global_.generation)
                 self._writer.global_config()
-                self._request(Request(full=True))
+                self._request(Request(full=True, restart=True))
 
     def _global_deleted(self) -> None:
         log.info("GlobalConfig global was deleted: back to defaults, creating it again")
@@ -221,7 +226,7 @@ class Controllers:
             take_settings(g, None)
             g.generation = 0
         self._writer.forget(g)
-        self._request(Request(full=True))
+        self._request(Request(full=True, restart=True))
         try:
             self._create("GlobalConfig", GLOBAL_NAME, GLOBAL_CONFIGS)
         except KubeError as exc:

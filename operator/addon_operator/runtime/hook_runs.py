@@ -3,8 +3,9 @@
 The converge (global `onStartup`, `beforeAll`, `afterAll`), module runs (`onStartup`,
 `beforeHelm`, `afterHelm`) and module deletes (`beforeDeleteHelm`, `afterDeleteHelm`) call
 `LifecycleHooks`. One binding runs every hook that has it, ordered by its order number then its
-name (reference addon-operator.md 4.2). After each run the hook's `HookState` is updated and,
-in upstream's order, its metrics and `$KUBERNETES_PATCH_PATH` operations are applied, then its
+name (reference addon-operator.md 4.2). Configuring hooks sets their `binding_count`. After each
+run the hook's `HookState` and run metrics (duration, CPU, peak memory) are updated and, in
+upstream's order, its `$METRICS_PATH` and `$KUBERNETES_PATCH_PATH` operations are applied, then its
 values patch is validated against the values schema and stored (global `<moduleKey>Enabled`
 patches go to the dynamic enablement step). A failure posts a Warning Event and raises
 `RunFailed`, so the rest of the binding does not run.
@@ -25,7 +26,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, NoReturn
 
-from addon_operator.hooks import HookConfigError, load_hook_config
+from addon_operator.hooks import HookConfig, HookConfigError, load_hook_config
 from addon_operator.hooks.contexts import ON_STARTUP, lifecycle_contexts
 from addon_operator.hooks.execute import HookResult, HookSpec, run_hook
 from addon_operator.kube import WARNING
@@ -103,6 +104,7 @@ class LifecycleHooks:
         self._state.global_.hooks = specs
         self._state.global_.status.hooks = {
             s.name: HookState(s.name, tuple(s.config.binding_names())) for s in specs}
+        self._count_bindings("", specs)
 
     def ensure_module_hooks(self, runtime: ModuleRuntime) -> list[HookSpec]:
         """The module's hooks, configured at its first run after start; a broken `--config`
@@ -122,7 +124,16 @@ class LifecycleHooks:
         runtime.hooks = specs
         runtime.status.hooks = {s.name: HookState(s.name, tuple(s.config.binding_names()))
                                 for s in specs}
+        self._count_bindings(module.name, specs)
         return specs
+
+    def _count_bindings(self, module: str, specs: list[HookSpec]) -> None:
+        """`binding_count` of each configured hook (`module` "" for global hooks, as upstream).
+        Set once per process, when the hooks are configured, and kept while a module is
+        disabled: upstream never clears it either."""
+        for spec in specs:
+            self._metrics.binding_count.labels(module=module, hook=spec.name).set(
+                binding_count(spec.config))
 
     # ---- runs ------------------------------------------------------------------------------
 
@@ -218,9 +229,12 @@ class LifecycleHooks:
         state.last_result = outcome
         state.message = "" if ok else message
         state.duration_seconds = result.duration
-        self._metrics.record_hook_run(module=module, hook=spec.name, binding=binding,
-                                      queue=queue, activation=activation,
-                                      seconds=state.duration_seconds, result=outcome)
+        usage = result.usage
+        self._metrics.record_hook_run(
+            module=module, hook=spec.name, binding=binding, queue=queue, activation=activation,
+            seconds=state.duration_seconds, result=outcome,
+            user_cpu=usage.user_cpu if usage else None, sys_cpu=usage.sys_cpu if usage else None,
+            max_rss_bytes=usage.max_rss_bytes if usage else None)
         if not ok and not allow_failure:
             self._fail(spec, binding, involved, message)
         if not ok:
@@ -282,6 +296,13 @@ class LifecycleHooks:
             else:
                 dynamic[name] = flag
         self._state.global_.dynamic_enabled = dynamic
+
+
+def binding_count(config: HookConfig) -> int:
+    """Upstream's `BindingsCount()`: one per lifecycle binding the hook has, plus one per
+    schedule and per kubernetes binding (webhook bindings are not counted)."""
+    lifecycle = len(config.lifecycle) + (config.on_startup is not None)
+    return lifecycle + len(config.schedules) + len(config.kubernetes)
 
 
 def ordered(specs: list[HookSpec], binding: str) -> list[HookSpec]:

@@ -7,7 +7,7 @@ while one module's tasks stay sequential. A handler's `RunFailed` (or any except
 not kill the thread) goes to `TaskQueues.failed()`, which schedules the retry with backoff; the
 `finished(task, error)` callback then updates the status. A failure while reporting the outcome
 is logged and does not kill the thread either; a thread that dies anyway is reported by
-`/healthz` (each worker thread is tracked by `Heartbeats`). At shutdown `WorkerPools.join`
+`/healthz` (each worker thread is started by `Heartbeats.start`). At shutdown `WorkerPools.join`
 waits for all threads together, up to one shared deadline.
 
 `Attempts` counts finished attempts per task subject, so the converge can wait until every
@@ -17,6 +17,7 @@ module of a weight group has had its first attempt before starting the next grou
 from __future__ import annotations
 
 import logging
+import math
 import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
@@ -48,6 +49,13 @@ def join_all(threads: Sequence[Joinable], timeout: float,
         thread.join(max(deadline - clock(), 0.0))
 
 
+class Flag(Protocol):
+    """What `Attempts.wait` polls to give up early: a `threading.Event`, or the converge's
+    check for a stop or a restart."""
+
+    def is_set(self) -> bool: ...
+
+
 class Attempts:
     """Finished attempts per (task type, subject), with waiting."""
 
@@ -64,10 +72,10 @@ class Attempts:
             self._counts[_key(task)] = self._counts.get(_key(task), 0) + 1
             self._cond.notify_all()
 
-    def wait(self, tasks: Iterable[tuple[Task, int]], queues: TaskQueues,
-             stop: threading.Event) -> None:
+    def wait(self, tasks: Iterable[tuple[Task, int]], queues: TaskQueues, stop: Flag) -> None:
         """Until each task's subject has an attempt after `seen`, or has nothing queued or
-        running any more (cancelled by a delete), or `stop` is set."""
+        running any more (cancelled by a delete), or `stop` is set (polled every
+        GET_TIMEOUT seconds)."""
         waiting = list(tasks)
         with self._cond:
             while waiting and not stop.is_set():
@@ -132,15 +140,14 @@ class Workers:
         self._handle = handle
         self._finished = finished
         self._attempts = attempts
-        self._heartbeats = heartbeats
-        self.threads = [threading.Thread(target=self._loop, name=f"worker-{queue}-{i}",
-                                         daemon=True) for i in range(count)]
+        self._count = count
+        # Without the process's Heartbeats (tests), a private one nobody asks.
+        self._heartbeats = heartbeats if heartbeats is not None else Heartbeats(math.inf)
+        self.threads: list[threading.Thread] = []
 
     def start(self) -> None:
-        for thread in self.threads:
-            if self._heartbeats is not None:
-                self._heartbeats.track(thread)
-            thread.start()
+        self.threads = [self._heartbeats.start(self._loop, f"worker-{self._queue}-{i}")
+                        for i in range(self._count)]
 
     def join(self, timeout: float) -> None:
         join_all(self.threads, timeout)
@@ -150,8 +157,6 @@ class Workers:
             task = self._queues.get(self._queue, timeout=GET_TIMEOUT)
             if task is not None:
                 self.run_one(task)
-        if self._heartbeats is not None:
-            self._heartbeats.release(threading.current_thread())
 
     def run_one(self, task: Task) -> None:
         """Run `task` and report it to the queue, the attempt counter and `finished`."""

@@ -1,5 +1,6 @@
 """Shared streams with real threads over a fake watcher: a late joiner makes the stream list
-again, the last consumer closes it."""
+again, the last consumer closes it; a stream thread killed by an unexpected error is reported
+by the runtime's `Heartbeats`, a closed one is not."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from typing import Any
 from binding_fakes import CONFIGMAPS, cm, listing
 
 from addon_operator.bindings import WatchHub, WatchKey
+from addon_operator.httpserver import Heartbeats
 from addon_operator.kube import SYNC, WatchEvent
 
 
@@ -59,3 +61,32 @@ def test_late_joiner_relists_and_last_consumer_closes() -> None:
     watcher.ended.clear()
     hub.unsubscribe(key, second)
     assert hub.keys() == [] and watcher.ended.wait(5)
+
+
+class CrashingWatcher(BlockingWatcher):
+    """Watches of the namespace `broken` fail with an unexpected (non-API) error."""
+
+    def watch(self, resource: Any, *, stop: threading.Event, **options: Any
+              ) -> Iterator[WatchEvent]:
+        if options.get("namespace") == "broken":
+            raise RuntimeError("a bug in the client")
+        yield from super().watch(resource, stop=stop, **options)
+
+
+def test_a_stream_thread_that_dies_is_reported_a_closed_one_is_not() -> None:
+    watcher, heartbeats = CrashingWatcher(), Heartbeats(60)
+    threads: list[threading.Thread] = []
+    hub = WatchHub(watcher, spawn=lambda target, name: threads.append(
+        heartbeats.start(target, name)))
+    broken, fine = WatchKey(CONFIGMAPS, "broken"), WatchKey(CONFIGMAPS, "ns1")
+    consumer = Collector()
+    hub.subscribe(fine, consumer)
+    assert consumer.got.acquire(timeout=5)
+    hub.subscribe(broken, Collector())
+    threads[1].join(5)
+    assert heartbeats.stale() == [f"watch {broken.describe()} (ended)"]
+    hub.unsubscribe(fine, consumer)   # the module was disabled: its stream ends on purpose
+    threads[0].join(5)
+    assert not threads[0].is_alive()
+    assert heartbeats.stale() == [f"watch {broken.describe()} (ended)"]
+

@@ -281,6 +281,16 @@ def test_allow_failure_marks_failed_runs_only(tmp_path: Path) -> None:
     assert (fine.ok, fine.allowed_failure) == (True, False)
 
 
+def test_the_hook_process_cpu_time_and_peak_memory_are_returned(tmp_path: Path) -> None:
+    hook = _module_hook("hooks/sub/burns_cpu.sh")
+    for env, ok in ((_env(tmp_path), True), (_env(tmp_path, HOOK_EXIT="2"), False)):
+        result = _run(tmp_path, hook, env=env)
+        assert result.ok is ok and result.usage is not None
+        assert result.usage.user_cpu > 0, "the hook's busy loop is counted"
+        assert result.usage.sys_cpu >= 0
+        assert result.usage.max_rss_bytes > 1024 * 1024, "bytes, not Linux's KiB"
+
+
 def _gone(pid: int) -> bool:
     try:
         state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
@@ -373,6 +383,7 @@ def test_runner_gets_argv_cwd_and_timeout(tmp_path: Path) -> None:
 
     result = _run(tmp_path, _module_hook("hooks/sub/scale.sh"), runner=spy, timeout=7.5)
     assert result.ok and result.duration == 0.25
+    assert result.usage is None, "a runner that measures nothing gives no usage"
     [call] = calls
     assert call["argv"] == [str(DEMO / "hooks" / "sub" / "scale.sh")]
     assert (call["cwd"], call["timeout"]) == (str(DEMO / "hooks" / "sub"), 7.5)

@@ -4,7 +4,7 @@ trees written to a temporary directory, and the runtime parts built on them."""
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -16,11 +16,14 @@ from addon_operator.helm import ReleaseInfo
 from addon_operator.kube import Conflict, KubeError, Listing, NotFound, Resource, WatchEvent
 from addon_operator.metrics import HookMetrics, OperatorMetrics
 from addon_operator.models import Discovery
-from addon_operator.queue import TaskQueues
+from addon_operator.queue import Task, TaskQueues
 from addon_operator.runtime.binding_runs import BindingRuns
+from addon_operator.runtime.converge import Converger
 from addon_operator.runtime.events import EventRecorder
 from addon_operator.runtime.hook_runs import LifecycleHooks
 from addon_operator.runtime.state import RuntimeState
+from addon_operator.runtime.status_writer import StatusWriter
+from addon_operator.runtime.worker import Attempts, Flag
 from addon_operator.values import Schemas
 
 
@@ -145,6 +148,23 @@ def state_of(root: Path, *, stall_after: int = 3) -> RuntimeState:
     return RuntimeState(discovery, Schemas(), [], stall_after)
 
 
+def global_state(tmp_path: Path, modules_root: Path, hooks: dict[str, str]) -> RuntimeState:
+    """A state with global hooks (`hooks`: name → script) and a global values schema."""
+    hooks_dir = tmp_path / "global-hooks"
+    for name, body in hooks.items():
+        path = hooks_dir / "hooks" / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(body)
+        path.chmod(0o755)
+    (hooks_dir / "openapi").mkdir(parents=True)
+    (hooks_dir / "openapi" / "values.yaml").write_text(
+        "type: object\nproperties:\n  size:\n    type: integer\n")
+    discovery = discover([modules_root], hooks_dir)
+    g = discovery.global_
+    return RuntimeState(discovery, Schemas.load(g.config_schema, g.values_schema, owner="global"),
+                        [], 3)
+
+
 def binding_runs(state: RuntimeState, hooks: LifecycleHooks, kube: FakeKube,
                  queues: TaskQueues | None = None, requeue: Callable[[str], None] = lambda name: None
                  ) -> BindingRuns:
@@ -164,3 +184,27 @@ def lifecycle_hooks(state: RuntimeState, kube: FakeKube, tmp_path: Path,
                           env={"PATH": "/usr/bin:/bin", **env},
                           events=EventRecorder(kube), metrics=OperatorMetrics(CollectorRegistry()),
                           hook_metrics=HookMetrics(CollectorRegistry()), patcher=kube)
+
+
+class Unwaited(Attempts):
+    """No worker takes the queued tasks here, so the converge does not wait for them."""
+
+    def wait(self, tasks: Iterable[tuple[Task, int]], queues: TaskQueues, stop: Flag) -> None:
+        return None
+
+
+def converger(modules_root: Path, tmp_path: Path, kube: FakeKube, helm: FakeHelm | None = None,
+              queues: TaskQueues | None = None, attempts: Attempts | None = None
+              ) -> tuple[RuntimeState, Converger]:
+    """A converger over modules a (weight 10), b and c (20) and d (30)."""
+    for dirname in ("010-a", "020-b", "020-c", "030-d"):
+        write_module(modules_root, dirname)
+    state = state_of(modules_root)
+    hooks = lifecycle_hooks(state, kube, tmp_path)
+    conv = Converger(state, hooks, queues or TaskQueues(),
+                     bindings=binding_runs(state, hooks, kube), attempts=attempts or Unwaited(),
+                     stop=threading.Event(), run_script=lambda *a: None,
+                     metrics=OperatorMetrics(CollectorRegistry()),
+                     writer=StatusWriter(kube, state), request=state.request,
+                     helm=helm or FakeHelm())
+    return state, conv

@@ -1,13 +1,17 @@
 """The controllers: objects created at start, only generation changes become requests,
 deleted objects reset to defaults and come back, GlobalConfig changes ask for a full converge;
-a deletion racing a status write, and a watch that breaks unexpectedly."""
+a deletion racing a status write, a watch that breaks unexpectedly, and a watch thread that
+dies (reported by `/healthz`) or stops (not reported)."""
 
 from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
 
-from addon_operator.kube import DELETED, MODIFIED, MODULES, RELIST, Resource, WatchEvent
+from addon_operator.httpserver import Heartbeats
+from addon_operator.kube import (
+    DELETED, MODIFIED, MODULES, RELIST, KubeError, Resource, WatchEvent,
+)
 from addon_operator.runtime.controllers import RESTART_DELAY, Controllers
 from addon_operator.runtime.state import Request
 from addon_operator.runtime.status_writer import StatusWriter
@@ -78,7 +82,7 @@ def test_global_config_change_asks_for_full_converge(modules_root, kube: FakeKub
                                   "spec": {"settings": {"clusterName": "x"}}})
     ctl.on_global_event(event)
     ctl.on_global_event(event)
-    assert requests == [Request(full=True)]
+    assert requests == [Request(full=True, restart=True)], "a running converge restarts"
     assert state.global_.settings == {"clusterName": "x"}
     other = WatchEvent(MODIFIED, {"metadata": {"name": "other", "generation": 9}, "spec": {}})
     ctl.on_global_event(other)
@@ -138,3 +142,30 @@ def test_watch_survives_an_unexpected_error(modules_root, kube: FakeKube) -> Non
     ctl._watch(MODULES, "7", handle)
     assert starts == ["7", None], "started again from a fresh list"
     assert sleeps == [RESTART_DELAY]
+
+
+def test_a_watch_thread_that_dies_is_reported_a_stopped_one_is_not(modules_root,
+                                                                    kube: FakeKube) -> None:
+    stop, heartbeats = threading.Event(), Heartbeats(60)
+
+    def watch(resource: Resource, *, stop: threading.Event,
+              resource_version: str | None = None) -> Iterator[WatchEvent]:
+        if resource == MODULES:
+            raise KubeError(403, "Forbidden", "watch refused")
+        stop.wait(5)
+        yield from ()
+
+    def broken_sleep(seconds: float) -> None:
+        raise RuntimeError("cannot pause before the restart")
+
+    kube.watch = watch  # type: ignore[method-assign]
+    state = state_of(modules_root)
+    ctl = Controllers(kube, state, StatusWriter(kube, state), request=lambda r: None, stop=stop,
+                      sleep=broken_sleep, heartbeats=heartbeats)
+    ctl.start("1", "1")
+    ctl.join(0.5)
+    assert heartbeats.stale() == ["watch-modules (ended)"]
+    stop.set()
+    ctl.join(5)
+    assert heartbeats.stale() == ["watch-modules (ended)"], "the stopped watch is not reported"
+

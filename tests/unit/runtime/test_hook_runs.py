@@ -1,42 +1,27 @@
 """Lifecycle hook runs: order, global `*Enabled` patches, schema-checked values patches,
-config-values patches refused, hook states and metrics."""
+config-values patches refused, hook states and metrics (CPU, memory, `binding_count`)."""
 
 from __future__ import annotations
 
 import threading
-from pathlib import Path
+from dataclasses import replace
+from functools import partial
 
 import pytest
 from prometheus_client import CollectorRegistry
 
-from addon_operator.discovery import discover
 from addon_operator.metrics import HookMetrics, OperatorMetrics
-from addon_operator.runner import run
+from addon_operator.runner import Completed, Usage, run
 from addon_operator.runtime.events import EventRecorder
 from addon_operator.runtime.hook_runs import LifecycleHooks
 from addon_operator.runtime.errors import RunFailed
-from addon_operator.runtime.state import RuntimeState
-from addon_operator.values import Schemas
 
-from runtime_fakes import FakeKube, hook_script, lifecycle_hooks, write_module
+from runtime_fakes import (
+    FakeKube, global_state, hook_script, lifecycle_hooks, state_of, write_module,
+)
 
+MIB = 1024 * 1024
 ADD = """echo '{{"op":"add","path":"{path}","value":{value}}}' >> "$VALUES_JSON_PATCH_PATH" """
-
-
-def global_state(tmp_path: Path, modules_root: Path, hooks: dict[str, str]) -> RuntimeState:
-    hooks_dir = tmp_path / "global-hooks"
-    for name, body in hooks.items():
-        path = hooks_dir / "hooks" / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(body)
-        path.chmod(0o755)
-    (hooks_dir / "openapi").mkdir(parents=True)
-    (hooks_dir / "openapi" / "values.yaml").write_text(
-        "type: object\nproperties:\n  size:\n    type: integer\n")
-    discovery = discover([modules_root], hooks_dir)
-    g = discovery.global_
-    return RuntimeState(discovery, Schemas.load(g.config_schema, g.values_schema, owner="global"),
-                        [], 3)
 
 
 def test_global_hooks_run_in_order_and_set_dynamic_enablement(tmp_path, modules_root,
@@ -100,6 +85,66 @@ def test_hook_run_metrics_carry_the_queue_the_run_came_from(tmp_path, modules_ro
     labels = {"hook": "watch.sh", "binding": "schedule", "queue": "fastlane",
               "activation": "Schedule"}
     assert registry.get_sample_value("addon_operator_global_hook_run_seconds_count", labels) == 1
+    for resource in ("user_cpu", "sys_cpu"):
+        assert registry.get_sample_value(
+            f"addon_operator_global_hook_run_{resource}_seconds_count", labels) == 1
+    assert registry.get_sample_value("addon_operator_global_hook_run_max_rss_bytes",
+                                     labels) > MIB
+
+
+def measured(argv, **kwargs) -> Completed:
+    """The real runner, reporting fixed resource figures for hook runs."""
+    done = run(argv, **kwargs)
+    return done if "--config" in argv else replace(done, usage=Usage(0.25, 0.125, 4 * MIB))
+
+
+def test_module_hook_cpu_and_memory_reach_the_metrics_failed_runs_too(
+        tmp_path, modules_root, kube: FakeKube) -> None:
+    write_module(modules_root, "010-demo", hooks={
+        "ok.sh": hook_script('{"configVersion":"v1","beforeHelm":1}', "true"),
+        "bad.sh": hook_script('{"configVersion":"v1","afterHelm":1}', "exit 1")})
+    state = state_of(modules_root)
+    hooks = LifecycleHooks(state, tmp_dir=tmp_path / "hook-files", timeout=10,
+                           env={"PATH": "/usr/bin:/bin"}, events=EventRecorder(kube),
+                           metrics=OperatorMetrics(CollectorRegistry()),
+                           hook_metrics=HookMetrics(CollectorRegistry()), patcher=kube,
+                           runner=measured)
+    runtime = state.modules["demo"]
+    hooks.ensure_module_hooks(runtime)
+    hooks.run_module(runtime, "beforeHelm", "")
+    with pytest.raises(RunFailed):
+        hooks.run_module(runtime, "afterHelm", "")
+    registry = hooks._metrics.registry
+    for hook, binding in (("hooks/ok.sh", "beforeHelm"), ("hooks/bad.sh", "afterHelm")):
+        labels = {"module": "demo", "hook": hook, "binding": binding, "queue": "main",
+                  "activation": ""}
+        sample = partial(registry.get_sample_value, labels=labels)
+        assert sample("addon_operator_module_hook_run_user_cpu_seconds_sum") == 0.25
+        assert sample("addon_operator_module_hook_run_sys_cpu_seconds_sum") == 0.125
+        assert sample("addon_operator_module_hook_run_max_rss_bytes") == 4 * MIB
+
+
+def test_binding_count_is_set_when_hooks_are_configured(tmp_path, modules_root,
+                                                        kube: FakeKube) -> None:
+    write_module(modules_root, "010-demo", hooks={"h.sh": hook_script(
+        '{"configVersion":"v1","onStartup":1,"beforeHelm":1,"afterDeleteHelm":1,'
+        '"kubernetes":[{"kind":"Pod"},{"kind":"Secret"}]}')})
+    state = global_state(tmp_path, modules_root, {
+        "g.sh": hook_script('{"configVersion":"v1","beforeAll":1,"afterAll":1,"schedule":'
+                            '[{"crontab":"* * * * *"},{"crontab":"*/5 * * * *"}]}'),
+        "startup.sh": hook_script('{"configVersion":"v1","onStartup":1}')})
+    hooks = lifecycle_hooks(state, kube, tmp_path)
+    hooks.configure_global()
+    registry = hooks._metrics.registry
+
+    def count(module: str, hook: str) -> float | None:
+        return registry.get_sample_value("addon_operator_binding_count",
+                                         {"module": module, "hook": hook})
+
+    assert (count("", "g.sh"), count("", "startup.sh")) == (4, 1)
+    assert count("demo", "hooks/h.sh") is None, "module hooks count once configured"
+    hooks.ensure_module_hooks(state.modules["demo"])
+    assert count("demo", "hooks/h.sh") == 5
 
 
 class OverlapProbe:

@@ -105,8 +105,7 @@ class BrokenQueues(TaskQueues):
         raise RuntimeError("queue bug")
 
 
-def test_a_dead_worker_thread_fails_liveness_a_stopped_one_does_not(monkeypatch) -> None:
-    monkeypatch.setattr(threading, "excepthook", lambda args: None)
+def test_a_dead_worker_thread_fails_liveness_a_stopped_one_does_not() -> None:
     heartbeats = Heartbeats(60)
     crashed = Workers(BrokenQueues(), lambda task: None, lambda task, error: None, count=1,
                       attempts=Attempts(), stop=threading.Event(), queue="crashing",
