@@ -11,22 +11,37 @@ The runtime's workers call `get()` (or `next_ready()`), run the task and report 
 `failed()`; controllers and the converge phase machine call `put()`. The queue is pure logic
 behind one lock: the clock and the condition wait are injected, so tests never sleep. It never
 runs two tasks of the same subject (module, hook) at once, whatever the number of workers.
+An optional `QueueObserver` (the runtime's metrics) hears how long each queue operation took
+and how long each task waited, ready, before a worker took it.
+
+Compaction (reference 5.6): when a queue holds more than `COMPACTION_THRESHOLD` tasks and one
+hook has that many hook-run tasks pending in it, they are all merged into the first of them by
+the injected `merge` (the runtime's `binding_runs.merge_runs`, which joins their requests), so
+a flooding hook runs once with every binding context instead of hundreds of times.
 """
 
 from __future__ import annotations
 
 import itertools
+import logging
 import threading
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from enum import Enum
-from typing import Any
+from typing import Any, Protocol
+
+log = logging.getLogger(__name__)
 
 MAIN = "main"
+COMPACTION_THRESHOLD = 100   # upstream's compactionThreshold
 
 Clock = Callable[[], float]
 Wait = Callable[[threading.Condition, float], None]
+# merge(first, rest) -> the one task doing the work of all of them, in order, with first's id.
+# Called with the queue's lock held: pure, quick, and must not call the queue.
+Merge = Callable[["Task", "list[Task]"], "Task"]
 
 
 class TaskType(str, Enum):
@@ -66,6 +81,8 @@ _MODULE_SCOPED = frozenset(
 )
 # What a MODULE_DELETE makes pointless: work on a module that is being disabled.
 _CANCELLED_BY_DELETE = frozenset({TaskType.MODULE_RUN, TaskType.MODULE_HOOK_RUN})
+# What compaction merges: hook runs (their key names the hook).
+_COMPACTABLE = frozenset({TaskType.GLOBAL_HOOK_RUN, TaskType.MODULE_HOOK_RUN})
 
 _ids = itertools.count(1)
 
@@ -122,6 +139,21 @@ def _condition_wait(condition: threading.Condition, timeout: float) -> None:
     condition.wait(timeout)
 
 
+class QueueObserver(Protocol):
+    """Hears about queue work (upstream's `tasks_queue_action_duration_seconds` and
+    `task_wait_in_queue_seconds_total`). Called with the queue's lock held or just after it:
+    must be quick and must not call the queue."""
+
+    def action(self, queue: str, action: str, seconds: float) -> None:
+        """One operation on `queue` took `seconds`, waiting for the lock included. Actions:
+        `AddLast`/`AddFirst` (`put`), `GetFirst` (a worker takes a task), `RemoveFirst`
+        (`done`), `Requeue` (`failed`)."""
+
+    def waited(self, task: Task, seconds: float) -> None:
+        """A worker takes `task`, which was ready for `seconds`: since it was queued, or since
+        its backoff delay ended (the backoff itself is not waiting)."""
+
+
 class TaskQueues:
     """All named queues of one operator process (thread-safe)."""
 
@@ -131,10 +163,14 @@ class TaskQueues:
         *,
         clock: Clock = time.monotonic,
         wait: Wait = _condition_wait,
+        observer: QueueObserver | None = None,
+        merge: Merge | None = None,
     ) -> None:
         self.settings = settings
         self._clock = clock
         self._wait = wait
+        self._observer = observer
+        self._merge = merge   # None: no compaction
         self._cond = threading.Condition()
         self._queues: dict[str, list[_Entry]] = {MAIN: []}
         self._running: dict[int, Task] = {}
@@ -152,9 +188,10 @@ class TaskQueues:
           if the pending one is waiting out a backoff it becomes ready now (its input changed);
         - a CONVERGE next to a pending CONVERGE at the insertion end is dropped.
         A MODULE_DELETE cancels the module's pending runs and hook runs (and keeps a running one
-        from being retried), so disabling a failing module always works.
+        from being retried), so disabling a failing module always works. A hook run that floods
+        its queue compacts that hook's pending runs into one (see the module docstring).
         """
-        with self._cond:
+        with self._measured(task.queue, "AddFirst" if head else "AddLast"), self._cond:
             if self._closed:
                 return False
             if task.type is TaskType.MODULE_DELETE:
@@ -163,6 +200,7 @@ class TaskQueues:
             queued = self._absorb(task, entries, head)
             if queued:
                 entries.insert(0 if head else len(entries), _Entry(task, self._clock()))
+                self._compact_if_flooded(task, entries)
             self._cond.notify_all()  # a new task, or a backed-off one made ready
             return queued
 
@@ -220,7 +258,7 @@ class TaskQueues:
 
     def done(self, task: Task) -> None:
         """The task succeeded: it leaves the queue and its key's failure count is reset."""
-        with self._cond:
+        with self._measured(task.queue, "RemoveFirst"), self._cond:
             self._finish(task)
             self._failures.pop(task.failure_key, None)
             self._last_error.pop(task.failure_key, None)
@@ -229,7 +267,7 @@ class TaskQueues:
         """The task failed with `error`: count the failure and put the task back at the head of
         its queue, ready after the backoff delay, which is returned. Returns None when the task
         is not retried (a MODULE_PURGE, or a run cancelled by a MODULE_DELETE meanwhile)."""
-        with self._cond:
+        with self._measured(task.queue, "Requeue"), self._cond:
             cancelled = self._finish(task)
             count = self._failures.get(task.failure_key, 0) + 1
             self._failures[task.failure_key] = count
@@ -280,6 +318,16 @@ class TaskQueues:
         with self._cond:
             return self._last_error.get(key)
 
+    @contextmanager
+    def _measured(self, queue: str, action: str) -> Iterator[None]:
+        """Report the duration of the enclosed operation (lock wait included) to the observer."""
+        started = self._clock()
+        try:
+            yield
+        finally:
+            if self._observer is not None:
+                self._observer.action(queue, action, self._clock() - started)
+
     # ---- internals (called with the lock held) ---------------------------------------------
 
     def _absorb(self, task: Task, entries: list[_Entry], head: bool) -> bool:
@@ -302,6 +350,23 @@ class TaskQueues:
                     return entry
         return None
 
+    def _compact_if_flooded(self, task: Task, entries: list[_Entry]) -> None:
+        """Merge the pending runs of `task`'s hook into the first one when its queue holds more
+        than COMPACTION_THRESHOLD tasks and that many of them are runs of this hook. The runs
+        are counted only once the queue is that long."""
+        if (self._merge is None or task.type not in _COMPACTABLE
+                or len(entries) <= COMPACTION_THRESHOLD):
+            return
+        same = [e for e in entries if e.task.type in _COMPACTABLE and e.task.key == task.key]
+        if len(same) < COMPACTION_THRESHOLD:
+            return
+        first, rest = same[0], same[1:]
+        first.task = self._merge(first.task, [e.task for e in rest])
+        merged = {id(e) for e in rest}
+        entries[:] = [e for e in entries if id(e) not in merged]
+        log.info("queue %s: %d pending runs of hook %s merged into one", task.queue, len(same),
+                 task.key)
+
     def _cancel_module_work(self, module: str) -> None:
         def obsolete(t: Task) -> bool:
             return t.type in _CANCELLED_BY_DELETE and t.subject == module
@@ -322,6 +387,9 @@ class TaskQueues:
                 if entry.task.type is TaskType.CONVERGE:
                     self._drop_adjacent_converges(entries, index)
                 self._running[entry.task.id] = entry.task
+                if self._observer is not None:
+                    self._observer.waited(entry.task, now - entry.ready_at)
+                    self._observer.action(queue, "GetFirst", self._clock() - now)
                 return entry.task
         return None
 

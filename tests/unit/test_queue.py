@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import threading
+from dataclasses import replace
 
 import pytest
 
 from addon_operator.queue import (
+    COMPACTION_THRESHOLD,
     MAIN,
     QueueSettings,
     Task,
@@ -189,6 +191,44 @@ def test_stalled_after_the_configured_number_of_failures(queues: TaskQueues) -> 
         queues.put(task)
 
 
+class Heard:
+    """A `QueueObserver` keeping what it hears."""
+
+    def __init__(self) -> None:
+        self.actions: list[tuple[str, str, float]] = []
+        self.waits: list[tuple[str, float]] = []
+
+    def action(self, queue: str, action: str, seconds: float) -> None:
+        self.actions.append((queue, action, seconds))
+
+    def waited(self, task: Task, seconds: float) -> None:
+        self.waits.append((task.key, seconds))
+
+
+def test_observer_hears_ready_waits_and_each_operation(clock: FakeClock) -> None:
+    heard = Heard()
+    queues = TaskQueues(QueueSettings(initial_delay=5), clock=clock, wait=clock.wait,
+                        observer=heard)
+    task = run("a")
+    queues.put(task)
+    queues.put(Task(TaskType.GLOBAL_HOOK_RUN, "h", queue="hooks"), head=True)
+    clock.now += 7
+    queues.failed(take(queues), "boom")   # due again in 5 s
+    clock.now += 5 + 2
+    queues.done(take(queues))
+    assert heard.waits == [("a", 7), ("a", 2)], "waiting out the backoff is not waiting"
+    assert heard.actions == [
+        ("main", "AddLast", 0), ("hooks", "AddFirst", 0), ("main", "GetFirst", 0),
+        ("main", "Requeue", 0), ("main", "GetFirst", 0), ("main", "RemoveFirst", 0)]
+    queues.put(run("b"))
+    queues.failed(take(queues), "boom")
+    clock.now += 1
+    assert not queues.put(run("b")), "coalesced: the backed-off twin is ready from now"
+    clock.now += 3
+    take(queues)
+    assert heard.waits[-1] == ("b", 3)
+
+
 def test_new_module_run_wakes_a_backed_off_one(queues: TaskQueues, clock: FakeClock) -> None:
     task = run("m")
     queues.put(task)
@@ -286,3 +326,56 @@ def test_a_waiting_worker_wakes_when_a_backed_off_run_is_made_ready() -> None:
     assert not queues.put(run("m"))
     worker.join(5)
     assert got == [run("m")]
+
+
+def hook_run(key: str, n: int) -> Task:
+    return Task(TaskType.MODULE_HOOK_RUN, key, queue="q", module="m", payload={"ns": (n,)})
+
+
+def merge(first: Task, rest: list[Task]) -> Task:
+    """What the runtime's merge does, on a simpler payload: all the numbers, in order."""
+    return replace(first, payload={"ns": tuple(n for t in (first, *rest) for n in t.payload["ns"])})
+
+
+def keys_and_counts(queues: TaskQueues) -> list[tuple[str, int]]:
+    return [(t.key, len(t.payload["ns"])) for t in queues.pending("q")]
+
+
+def test_a_hook_flooding_a_long_queue_is_compacted_into_its_first_task(clock: FakeClock) -> None:
+    queues = TaskQueues(clock=clock, wait=clock.wait, merge=merge)
+    limit = COMPACTION_THRESHOLD
+    for n in range(limit - 1):
+        queues.put(hook_run("m:h", n))
+        queues.put(hook_run("m:g", n))
+    assert len(queues.pending("q")) == 2 * (limit - 1), "no hook has 100 runs queued yet"
+    first_h = queues.pending("q")[0]
+    queues.put(hook_run("m:h", limit - 1))
+    merged = queues.pending("q")[0]
+    assert merged.id == first_h.id and merged.payload["ns"] == tuple(range(limit))
+    assert keys_and_counts(queues) == [("m:h", limit)] + [("m:g", 1)] * (limit - 1), \
+        "the other hook's runs keep their place and order"
+    queues.put(hook_run("m:g", limit - 1))
+    assert keys_and_counts(queues) == [("m:h", limit), ("m:g", limit)]
+    queues.put(hook_run("m:h", limit))
+    assert keys_and_counts(queues) == [("m:h", limit), ("m:g", limit), ("m:h", 1)], \
+        "a short queue again: no compaction"
+
+
+def test_a_running_run_is_not_merged_and_a_short_queue_is_not_compacted(
+        clock: FakeClock) -> None:
+    queues = TaskQueues(clock=clock, wait=clock.wait, merge=merge)
+    for n in range(COMPACTION_THRESHOLD):
+        queues.put(hook_run("m:h", n))
+    assert len(queues.pending("q")) == COMPACTION_THRESHOLD, "not more than 100 tasks"
+    running = take(queues, "q")
+    queues.put(hook_run("m:h", 100))
+    queues.put(hook_run("m:h", 101))
+    assert keys_and_counts(queues) == [("m:h", 101)]
+    assert queues.pending("q")[0].payload["ns"] == tuple(range(1, 102))
+    queues.done(running)
+
+
+def test_without_a_merge_nothing_is_compacted(queues: TaskQueues) -> None:
+    for n in range(3 * COMPACTION_THRESHOLD):
+        queues.put(hook_run("m:h", n))
+    assert len(queues.pending("q")) == 3 * COMPACTION_THRESHOLD

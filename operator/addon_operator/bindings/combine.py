@@ -3,7 +3,8 @@
 When a hook-run task reaches the head of its queue, the runtime passes its request and the
 requests of the tasks right behind it in the same queue to `absorbable()`, removes the tasks it
 counts, and runs the hook once with all their contexts. `compact_groups()` then keeps only the
-last context of each run of consecutive same-group contexts (called by `snapshots.fill_contexts`).
+last context of each run of consecutive same-group contexts (called by `snapshots.fill_contexts`,
+so it also applies to a task that queue compaction merged: `runtime.binding_runs.merge_runs`).
 
 Rules: only v1 hooks combine; only an unbroken run of requests of the same hook is taken;
 a Synchronization without a group is never combined, neither as head nor as follower; a

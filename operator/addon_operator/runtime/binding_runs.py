@@ -9,10 +9,14 @@ addon-operator.md 4.6 and 4.8, shell-operator-hooks.md 2.6):
   (a module run, after `onStartup`) start the hooks' bindings and wait for their
   Synchronization. A module's Synchronization tasks are run inline by its run, since the queue
   never runs two tasks of one module at once; `disable_module()` stops them on disable;
-- `run(task)` runs a hook-run task: drops a stale request, waits for the hook's rate limit,
+- `run(task)` runs a hook-run task: drops stale requests, waits for the hook's rate limit,
   combines the same hook's requests queued right behind it, runs the hook once with all their
   contexts, and unlocks Events after a Synchronization. A values change queues a `ModuleRun`
-  (module hooks) or a full converge (global hooks), except after a Synchronization.
+  (module hooks) or a full converge (global hooks), except after a Synchronization;
+- `merge_runs` is the queue's compaction merge: a task carries its first request in
+  `payload["request"]` and any merged ones in `payload["merged"]` (`requests_of(task)`). A
+  merged Synchronization is done when the merged task runs: the module run and the start-up
+  wait find it in the queue like an unmerged one, so waiting for it never hangs.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Iterable
+from dataclasses import replace
 from typing import Any
 
 from addon_operator.bindings import HookBindings, HookRef, RunRequest, absorbable
@@ -163,10 +168,11 @@ class BindingRuns:
     # ---- hook-run tasks ----------------------------------------------------------------------
 
     def run(self, task: Task) -> None:
-        request: RunRequest = task.payload["request"]
+        current = [r for r in requests_of(task) if self.bindings.is_current(r)]
+        request = task.payload["request"]
         ref = request.hook
         spec, runtime = self._hook(ref)
-        if spec is None or not self.bindings.is_current(request):
+        if spec is None or not current:
             return   # the hook or its module was disabled meanwhile
         if runtime is not None and runtime.suspend:
             # Suspended: no hook runs. The bindings stop until the next module run starts
@@ -176,21 +182,27 @@ class BindingRuns:
         if runtime is not None and runtime.status.enabled is not True:
             return   # being disabled (its delete may be retrying): no more binding runs
         self._sleep(self.bindings.reserve(ref))
-        requests = [request, *self._absorb(task, request, spec)]
-        if not any(r.run_hook for r in requests):
+        requests = [*current, *self._absorb(task, request, spec)]
+        runs = [r for r in requests if r.run_hook]   # merged Synchronizations may not run
+        if not runs:
             self.bindings.done(requests)
             return
-        contexts = render_contexts(self.bindings.contexts(ref, requests), spec.config.version)
+        contexts = render_contexts(self.bindings.contexts(ref, runs), spec.config.version)
+        enabled_before = dict(self._state.global_.dynamic_enabled)
         changed = self._hooks.run_one(spec, runtime, contexts, request.binding,
                                       str(task.payload.get("activation", "")),
-                                      allow_failure=all(r.allow_failure for r in requests),
+                                      allow_failure=all(r.allow_failure for r in runs),
                                       queue=task.queue)
         self.bindings.done(requests)
-        if changed and not any(r.synchronization for r in requests):
-            if runtime is not None:
+        if any(r.synchronization for r in requests):
+            return   # values changed during Synchronization never trigger reruns (as upstream)
+        if runtime is not None:
+            if changed:
                 self._requeue(runtime.name)
-            else:
-                self._request(Request(full=True))
+        elif self._state.global_.dynamic_enabled != enabled_before:
+            self._request(Request(full=True, restart=True))   # the enabled set may change
+        elif changed:
+            self._request(Request(full=True))
 
     def _hook(self, ref: HookRef) -> tuple[HookSpec | None, ModuleRuntime | None]:
         if ref.module is None:
@@ -201,16 +213,30 @@ class BindingRuns:
         return next((s for s in specs if s.name == ref.name), None), runtime
 
     def _absorb(self, task: Task, head: RunRequest, spec: HookSpec) -> list[RunRequest]:
-        """Take the same hook's requests queued right behind `task` (combined into its run)."""
-        behind: list[tuple[Task, RunRequest]] = []
+        """Take the same hook's requests queued right behind `task` (combined into its run);
+        a merged task behind it joins (or not) as its first request decides, with all of them."""
+        behind: list[Task] = []
         for pending in self._queues.pending(task.queue):
             if pending.type not in HOOK_TASKS:
                 break
-            behind.append((pending, pending.payload["request"]))
-        count = absorbable(head, [r for _, r in behind], version=spec.config.version)
-        taken = {t.id for t, _ in behind[:count]}
+            behind.append(pending)
+        count = absorbable(head, [t.payload["request"] for t in behind],
+                           version=spec.config.version)
+        taken = {t.id for t in behind[:count]}
         self._queues.remove(lambda t: t.id in taken)
-        return [r for _, r in behind[:count]]
+        return [r for t in behind[:count] for r in requests_of(t)]
+
+
+def requests_of(task: Task) -> list[RunRequest]:
+    """The requests a hook-run task carries, in order (more than one after compaction)."""
+    return [task.payload["request"], *task.payload.get("merged", ())]
+
+
+def merge_runs(first: Task, rest: list[Task]) -> Task:
+    """`TaskQueues`' compaction merge: `first` carrying the requests of all the tasks, in order
+    (their group compaction happens when the contexts are read, `HookBindings.contexts`)."""
+    requests = [r for t in (first, *rest) for r in requests_of(t)]
+    return replace(first, payload={**first.payload, "merged": tuple(requests[1:])})
 
 
 def _key(ref: HookRef) -> str:
@@ -219,9 +245,10 @@ def _key(ref: HookRef) -> str:
 
 
 def _synchronization_of(task: Task, module: str) -> bool:
-    request = task.payload.get("request")
+    """Whether `task` carries a Synchronization of `module` (merged ones included)."""
     return (task.type is TaskType.MODULE_HOOK_RUN and task.module == module
-            and isinstance(request, RunRequest) and request.synchronization)
+            and isinstance(task.payload.get("request"), RunRequest)
+            and any(r.synchronization for r in requests_of(task)))
 
 
 def _binding_problems(hooks: Iterable[HookState]) -> str:

@@ -19,6 +19,15 @@ the state (so coalesced converge tasks lose nothing) and:
 6. for a full converge runs `afterAll`, and asks for another full converge when it changed
    the global values. The first full converge makes the operator ready (`/readyz`) and queues
    the purge of releases whose module is gone (`DiscoverHelmReleases`).
+
+Converge restart (reference 5.6): when a full converge is asked for while one runs (a
+GlobalConfig change, a global hook's values change), the running one stops at the next safe
+point (before planning, between weight groups, while waiting for a group's first
+attempts, before `afterAll`): it drops the `ModuleRun` tasks it queued that have not started
+(the fresh converge queues every enabled module again; runs already started finish), skips
+`afterAll`, gives its request back to the state (merged with the new one, so nothing is lost)
+and puts the fresh `ConvergeModules` at the head of `main`. A targeted request (a Module
+change) does not restart a converge.
 """
 
 from __future__ import annotations
@@ -58,6 +67,21 @@ class Plan:
     runs: list[Task]
 
 
+class _Restart(Exception):
+    """A full converge was asked for while this one ran: stop here and start afresh."""
+
+
+class _Interrupted:
+    """What the converge's waits poll: the operator stops, or a full converge is due."""
+
+    def __init__(self, stop: threading.Event, state: RuntimeState) -> None:
+        self._stop = stop
+        self._state = state
+
+    def is_set(self) -> bool:
+        return self._stop.is_set() or self._state.restart_requested()
+
+
 class Converger:
     def __init__(self, state: RuntimeState, hooks: LifecycleHooks, queues: TaskQueues, *,
                  bindings: BindingRuns, attempts: Attempts, stop: threading.Event,
@@ -75,13 +99,18 @@ class Converger:
         self._writer = writer
         self._request = request
         self._started = False
+        self._interrupted = _Interrupted(stop, state)
+        self._queued: set[int] = set()   # ids of the ModuleRun tasks this converge queued
 
     def converge(self) -> None:
         request = self._state.take_request()
         if not request:
             return
+        self._queued = set()
         try:
             self._converge(request)
+        except _Restart:
+            self._restart(request)
         except RunFailed:
             self._state.request(request)   # the retry does the same work
             raise
@@ -104,16 +133,17 @@ class Converger:
             self._bindings.enable_global()
         if request.full:
             self._hooks.run_global("beforeAll", activation)
+        self._checkpoint()
         plan = self.plan(self._decide(), request, activation)
         self._run_and_wait(plan.deletes)
         for _, group in itertools.groupby(plan.runs, key=self._weight):
-            self._check_stop()
+            self._checkpoint()
             self._run_and_wait(list(group))
-        self._check_stop()   # stopped during the last group: no afterAll, no schedules
+        self._checkpoint()   # stopped or restarted during the last group: no afterAll
         if request.full:
-            before = checksum(self._state.global_values())
+            before = self._global_fingerprint()
             self._hooks.run_global("afterAll", activation)
-            if checksum(self._state.global_values()) != before:
+            if self._global_fingerprint() != before:
                 log.info("afterAll hooks changed the global values: converging again")
                 self._request(Request(full=True))
             if not g.status.converged:
@@ -125,9 +155,28 @@ class Converger:
         self._metrics.convergence_total.labels(activation=activation).inc()
         log.info("converge done in %.2fs (%s)", seconds, activation)
 
-    def _check_stop(self) -> None:
+    def _checkpoint(self) -> None:
+        """A safe point: fail when the operator stops, restart when a full converge is due."""
         if self._stop.is_set():
             raise RunFailed("Stopped", "the operator is stopping: converge interrupted")
+        if self._state.restart_requested():
+            raise _Restart()
+
+    def _restart(self, request: Request) -> None:
+        """Drop this converge's ModuleRun tasks that have not started and queue a fresh
+        converge (with this one's request merged in) at the head of `main`."""
+        dropped = self._queues.remove(lambda t: t.id in self._queued)
+        self._state.request(request)
+        self._queues.remove(lambda t: t.type is TaskType.CONVERGE)
+        self._queues.put(Task(TaskType.CONVERGE), head=True)
+        log.info("a full converge was requested while converging: restarting it first "
+                 "(%d queued module runs dropped%s)", len(dropped),
+                 f": {', '.join(t.key for t in dropped)}" if dropped else "")
+
+    def _global_fingerprint(self) -> tuple[str, dict[str, bool]]:
+        """The global values and the dynamic enablement (`*Enabled` patches): afterAll changing
+        either asks for another converge."""
+        return checksum(self._state.global_values()), dict(self._state.global_.dynamic_enabled)
 
     def _decide(self) -> list[Decision]:
         modules = self._state.known()
@@ -182,5 +231,6 @@ class Converger:
             runtime = self._state.modules[task.key]
             runtime.status.reconciling = True
             self._writer.module(runtime)
-            self._queues.put(task)
-        self._attempts.wait(seen, self._queues, self._stop)
+            if self._queues.put(task) and task.type is TaskType.MODULE_RUN:
+                self._queued.add(task.id)
+        self._attempts.wait(seen, self._queues, self._interrupted)

@@ -108,18 +108,22 @@ def _problems(settings: Values | None, schemas: Schemas, owner: str) -> list[str
 
 @dataclass(frozen=True)
 class Request:
-    """Work asked for since the last converge: everything (`full`), or some modules."""
+    """Work asked for since the last converge: everything (`full`), or some modules.
+    `restart` (with `full`): the configuration or the dynamic enablement changed, so a running
+    converge stops and starts afresh (reference 5.6 "Converge restart"); a change of the
+    global values by a hook only queues another converge after the running one, as upstream."""
 
     full: bool = False
     startup: bool = False
     modules: frozenset[str] = frozenset()
+    restart: bool = False
 
     def __bool__(self) -> bool:
         return self.full or bool(self.modules)
 
     def merged(self, other: Request) -> Request:
         return Request(self.full or other.full, self.startup or other.startup,
-                       self.modules | other.modules)
+                       self.modules | other.modules, self.restart or other.restart)
 
 
 class RuntimeState:
@@ -172,6 +176,12 @@ class RuntimeState:
         with self.lock:
             taken, self._request = self._request, Request()
             return taken
+
+    def restart_requested(self) -> bool:
+        """Whether a restarting converge was asked for and not taken yet (a running converge
+        checks this to restart, reference 5.6 "Converge restart")."""
+        with self.lock:
+            return self._request.restart
 
     # ---- values ----------------------------------------------------------------------------
 

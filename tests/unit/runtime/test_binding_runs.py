@@ -1,9 +1,12 @@
 """Hook-run tasks of kubernetes and schedule bindings: queue placement, stale requests dropped,
-combining the same hook's queued requests, values changes re-running the module."""
+combining the same hook's queued requests, compaction of a flood, values changes re-running the
+module."""
 
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -12,12 +15,15 @@ from addon_operator.bindings import HookRef, RunRequest
 from addon_operator.discovery import discover
 from addon_operator.hooks.contexts import BindingContext
 from addon_operator.queue import MAIN, TaskQueues, TaskType
-from addon_operator.runtime.binding_runs import BindingRuns
+from addon_operator.runtime.binding_runs import BindingRuns, merge_runs
 from addon_operator.runtime.errors import RunFailed
-from addon_operator.runtime.state import RuntimeState
+from addon_operator.runtime.hook_runs import LifecycleHooks
+from addon_operator.runtime.state import Request, RuntimeState
 from addon_operator.values import Schemas
 
-from runtime_fakes import FakeKube, hook_script, lifecycle_hooks, state_of, write_module
+from runtime_fakes import (
+    FakeKube, global_state, hook_script, lifecycle_hooks, state_of, write_module,
+)
 
 CONFIG = ('{"configVersion":"v1","schedule":[{"name":"tick","crontab":"* * * * *"}],'
           '"kubernetes":[{"name":"pods","kind":"Pod"}]}')
@@ -44,18 +50,38 @@ class FakeEngine:
         self.done_batches.append([r.serial for r in requests])
 
 
-def setup(modules_root: Path, tmp_path: Path, kube: FakeKube):
-    write_module(modules_root, "010-demo", hooks={"h.sh": hook_script(CONFIG, PATCH)})
+def demo_module(modules_root: Path, tmp_path: Path, kube: FakeKube, body: str = PATCH
+                ) -> tuple[RuntimeState, LifecycleHooks]:
+    """The enabled module `demo` with the hook `h.sh` (bindings `tick` and `pods`)."""
+    write_module(modules_root, "010-demo", hooks={"h.sh": hook_script(CONFIG, body)})
     state = state_of(modules_root)
     hooks = lifecycle_hooks(state, kube, tmp_path)
     runtime = state.modules["demo"]
     runtime.status.enabled = True
     hooks.ensure_module_hooks(runtime)
-    queues, requeued, ensured = TaskQueues(), [], []
-    runs = BindingRuns(state, hooks, queues, ensure_queue=ensured.append, request=state.request,
-                       requeue=requeued.append, sync_timeout=1, sleep=lambda s: None)
-    engine = FakeEngine()
+    return state, hooks
+
+
+def wired(state: RuntimeState, hooks: LifecycleHooks, engine: object, *,
+          requeue: Callable[[str], None] = lambda name: None,
+          ensure_queue: Callable[[str], None] | None = None,
+          sync_timeout: float = 1) -> tuple[BindingRuns, TaskQueues]:
+    """`BindingRuns` over a fresh queue (compaction on) and a fake engine; no sleeping."""
+    queues = TaskQueues(merge=merge_runs)
+    runs = BindingRuns(state, hooks, queues, ensure_queue=ensure_queue or queues.ensure,
+                       request=state.request, requeue=requeue, sync_timeout=sync_timeout,
+                       sleep=lambda s: None)
     runs.attach(engine)  # type: ignore[arg-type]
+    return runs, queues
+
+
+def setup(modules_root: Path, tmp_path: Path, kube: FakeKube):
+    state, hooks = demo_module(modules_root, tmp_path, kube)
+    requeued: list[str] = []
+    ensured: list[str] = []
+    engine = FakeEngine()
+    runs, queues = wired(state, hooks, engine, requeue=requeued.append,
+                         ensure_queue=ensured.append)
     return state, runs, queues, engine, requeued, ensured
 
 
@@ -108,6 +134,21 @@ def test_stale_requests_are_dropped_and_synchronization_changes_rerun_nothing(
     assert state.module_values(state.modules["demo"]) == {"n": 1} and requeued == []
 
 
+def test_a_flood_of_one_hook_is_compacted_and_runs_once(modules_root, tmp_path, kube) -> None:
+    state, runs, queues, engine, _, _ = setup(modules_root, tmp_path, kube)
+    for serial in range(1, 102):
+        quiet = replace(request(serial, queue="q", sync=True), run_hook=False)
+        runs.emit(quiet if serial == 50 else request(serial, queue="q"))
+    assert len(queues.pending("q")) == 1, "101 tasks in the queue: merged into the first"
+    task = queues.next_ready("q")
+    runs.run(task)
+    queues.done(task)
+    assert engine.done_batches == [list(range(1, 102))], "the merged Synchronization is done too"
+    assert state.module_values(state.modules["demo"]) == {"n": 100}, \
+        "one run; the Synchronization that must not run the hook gives no context"
+    assert state.modules["demo"].status.hooks["hooks/h.sh"].runs == 1
+
+
 class SyncEngine(FakeEngine):
     """Adds what `enable_module` uses: enabling, disabling and the synchronized state."""
 
@@ -131,17 +172,9 @@ class SyncEngine(FakeEngine):
 
 
 def sync_setup(modules_root: Path, tmp_path: Path, kube: FakeKube, body: str = PATCH):
-    write_module(modules_root, "010-demo", hooks={"h.sh": hook_script(CONFIG, body)})
-    state = state_of(modules_root)
-    hooks = lifecycle_hooks(state, kube, tmp_path)
-    runtime = state.modules["demo"]
-    runtime.status.enabled = True
-    hooks.ensure_module_hooks(runtime)
-    queues = TaskQueues()
-    runs = BindingRuns(state, hooks, queues, ensure_queue=queues.ensure, request=state.request,
-                       requeue=lambda name: None, sync_timeout=5, sleep=lambda s: None)
+    state, hooks = demo_module(modules_root, tmp_path, kube, body)
     engine = SyncEngine()
-    runs.attach(engine)  # type: ignore[arg-type]
+    runs, queues = wired(state, hooks, engine, sync_timeout=5)
     return state, runs, queues, engine
 
 
@@ -206,3 +239,46 @@ def test_a_global_binding_that_cannot_be_set_up_fails_the_wait_at_once(
         runs.enable_global()
     assert failed.value.reason == "BindingFailed"
     assert "g.sh: binding pods: kind 'Pod' is not served" in failed.value.message
+
+
+def test_a_synchronization_merged_into_a_flood_is_run_by_the_module_run(
+        modules_root, tmp_path, kube) -> None:
+    state, runs, queues, engine = sync_setup(modules_root, tmp_path, kube)
+    runtime, ref = state.modules["demo"], HookRef("hooks/h.sh", "demo")
+
+    def done(requests: list[RunRequest]) -> None:
+        engine.synced.update(r.hook for r in requests if r.synchronization)
+
+    engine.done = done  # type: ignore[method-assign]
+    for serial in range(1, 101):
+        runs.emit(request(serial, queue="q"))
+    runs.emit(request(101, queue="q", sync=True))
+    assert len(queues.pending("q")) == 1, "the Synchronization was merged into the first run"
+    runs.enable_module(runtime, threading.Event())
+    assert engine.synced == {ref} and queues.pending("q") == []
+    assert runtime.status.hooks["hooks/h.sh"].runs == 1
+
+
+@pytest.mark.parametrize(("patch", "expected"), [
+    ('{"op":"add","path":"/demoEnabled","value":false}', Request(full=True, restart=True)),
+    ('{"op":"add","path":"/global/size","value":3}', Request(full=True)),
+], ids=["enabled-restarts", "values-queue-after"])
+def test_global_hook_events_ask_for_a_converge(modules_root, tmp_path, kube, patch: str,
+                                               expected: Request) -> None:
+    """A global hook's `*Enabled` patch may change the enabled set: a running converge restarts
+    (reference 4.8, 5.6); a values change only asks for another converge after it."""
+    write_module(modules_root, "010-demo")
+    state = global_state(tmp_path, modules_root, {"tick.sh": hook_script(
+        '{"configVersion":"v1","schedule":[{"name":"tick","crontab":"* * * * *"}]}',
+        f"echo '{patch}' >> \"$VALUES_JSON_PATCH_PATH\"")})
+    hooks = lifecycle_hooks(state, kube, tmp_path)
+    hooks.configure_global()
+    runs, queues = wired(state, hooks, FakeEngine())
+    runs.emit(RunRequest(HookRef("tick.sh", None), "tick", MAIN,
+                         BindingContext("tick", "Schedule"), serial=1))
+    run_next(runs, queues)
+    assert state.take_request() == expected
+    runs.emit(RunRequest(HookRef("tick.sh", None), "tick", MAIN,
+                         BindingContext("tick", "Schedule"), serial=2))
+    run_next(runs, queues)
+    assert not state.take_request(), "the same patch again changes nothing"

@@ -3,45 +3,13 @@ invalid global settings block nothing; suspended modules keep their release in t
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Iterable
-from pathlib import Path
-
-from prometheus_client import CollectorRegistry
-
 from addon_operator.enablement import Decision
-from addon_operator.metrics import OperatorMetrics
 from addon_operator.helm import ReleaseInfo
-from addon_operator.queue import Task, TaskQueues, TaskType
-from addon_operator.runtime.converge import Converger
+from addon_operator.queue import TaskQueues, TaskType
 from addon_operator.runtime.state import Request, take_settings
-from addon_operator.runtime.status_writer import StatusWriter
-from addon_operator.runtime.worker import Attempts
 from addon_operator.values import Schemas
 
-from runtime_fakes import FakeHelm, FakeKube, binding_runs, lifecycle_hooks, state_of, write_module
-
-
-def converger(modules_root: Path, tmp_path: Path, kube: FakeKube,
-              helm: FakeHelm | None = None, queues: TaskQueues | None = None):
-    for dirname in ("010-a", "020-b", "020-c", "030-d"):
-        write_module(modules_root, dirname)
-    state = state_of(modules_root)
-    hooks = lifecycle_hooks(state, kube, tmp_path)
-    helm = helm or FakeHelm()
-    conv = Converger(state, hooks, queues or TaskQueues(),
-                     bindings=binding_runs(state, hooks, kube), attempts=Unwaited(), stop=threading.Event(), run_script=lambda *a: None,
-                     metrics=OperatorMetrics(CollectorRegistry()),
-                     writer=StatusWriter(kube, state), request=state.request, helm=helm)
-    return state, conv
-
-
-class Unwaited(Attempts):
-    """No worker takes the queued tasks here, so the converge does not wait for them."""
-
-    def wait(self, tasks: Iterable[tuple[Task, int]], queues: TaskQueues,
-             stop: threading.Event) -> None:
-        return None
+from runtime_fakes import FakeHelm, converger, state_of, write_module
 
 
 def decisions(**enabled: bool) -> list[Decision]:
