@@ -105,6 +105,16 @@ def test_status_of_missing_release_is_none(tmp_path: Path) -> None:
     assert _client(tmp_path, spy).status("echo") is None
 
 
+def test_manifest_of_latest_revision_or_none(tmp_path: Path) -> None:
+    spy = SpyRunner()
+    spy.answer("get manifest", stdout="---\nkind: ConfigMap\n")
+    spy.answer("get manifest", stderr=NOT_FOUND, code=1)
+    client = _client(tmp_path, spy)
+    assert client.manifest("echo") == "---\nkind: ConfigMap\n"
+    assert client.manifest("echo") is None
+    assert spy.argv("get manifest")[0] == ["get", "manifest", "echo", "--namespace", "addons"]
+
+
 def test_status_reads_checksum_label_with_helm4(tmp_path: Path) -> None:
     spy = SpyRunner()
     spy.answer("get metadata", stdout=_metadata(labels=OWNED))

@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from addon_operator.helm import (
-    HelmError, HelmVersion, ReleaseInfo, inputs_unchanged, manifest_checksum, should_upgrade,
+    HelmError, HelmVersion, ManifestObject, ReleaseInfo, inputs_unchanged, manifest_checksum,
+    manifest_objects, should_upgrade,
 )
 from addon_operator.helm.client import duration_seconds, format_duration
 from addon_operator.helm.release import (
@@ -45,6 +46,40 @@ def test_checksum_is_md5_of_manifest_text() -> None:
 def test_should_upgrade(info: ReleaseInfo | None, expected: bool, reason: str) -> None:
     decision, why = should_upgrade(info, "a" * 32)
     assert decision is expected and reason in why
+
+
+def test_manifest_objects_of_helm_get_manifest() -> None:
+    text = """---
+# Source: echo/templates/service.yaml
+apiVersion: v1
+kind: Service
+metadata:
+  name: echo
+---
+# Source: echo/templates/empty.yaml
+---
+apiVersion: v1
+kind: List
+items:
+  - apiVersion: rbac.authorization.k8s.io/v1
+    kind: ClusterRole
+    metadata: {name: reader}
+  - apiVersion: v1
+    kind: ConfigMap
+    metadata: {name: cfg, namespace: other}
+---
+apiVersion: v1
+kind: ConfigMap
+metadata:
+  generateName: nameless-
+"""
+    assert manifest_objects(text) == [
+        ManifestObject("v1", "Service", "echo"),
+        ManifestObject("rbac.authorization.k8s.io/v1", "ClusterRole", "reader"),
+        ManifestObject("v1", "ConfigMap", "cfg", "other"),
+    ]
+    with pytest.raises(HelmError, match="helm get manifest echo failed: unreadable manifest"):
+        manifest_objects("kind: [unclosed", "echo")
 
 
 @pytest.mark.parametrize(("info", "expected"), [

@@ -29,7 +29,7 @@ from addon_operator.commands.inputs import (
 )
 from addon_operator.helm import HelmClient, HelmError, prepare_chart
 from addon_operator.models import Discovery, ModuleDef
-from addon_operator.values import GLOBAL_KEY, Problem, check_helm_values, helm_values, validate_values
+from addon_operator.values import GLOBAL_KEY, check_helm_values, helm_values, validate_values
 
 HELP = "print the manifests a module would deploy (no hooks run, no cluster needed)"
 NAMESPACE_ENV = "ADDON_OPERATOR_NAMESPACE"

@@ -3,7 +3,8 @@
 The module runtime calls `inputs_checksum` → `status` for each module run; when
 `inputs_unchanged` says the release was made from the same inputs it stops there, otherwise it
 goes on with `render` → `manifest_checksum` → `should_upgrade` → `upgrade`. It calls `uninstall`
-on disable and `list_releases` to find releases to purge. Decisions (DESIGN.md 4.5, reference
+on disable, `list_releases` to find releases to purge, and the resource monitor calls `status`
+and `manifest` to find releases to heal. Decisions (DESIGN.md 4.5, reference
 addon-operator.md 2.8 and 6):
 
 - Rendering uses `helm template --is-upgrade`: it needs no cluster (the `render` command uses it
@@ -144,6 +145,12 @@ class HelmClient:
             checksum = parse_values_checksum(values.stdout)
             info = dataclasses.replace(info, checksum=checksum, owned=checksum is not None)
         return info
+
+    def manifest(self, release: str) -> str | None:
+        """The manifest of the latest revision (`helm get manifest`), None without a release."""
+        result = self._call_unless_missing("get manifest", release,
+                                           ["get", "manifest", release, *self._ns()])
+        return None if result is None else result.stdout
 
     def upgrade(self, release: str, chart_dir: Path, values_file: Path, checksum: str,
                 inputs_checksum: str | None = None) -> ReleaseInfo:

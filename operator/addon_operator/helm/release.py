@@ -2,7 +2,8 @@
 
 Pure functions, no I/O. `HelmClient` (client.py) feeds them helm's stdout; the module runtime
 calls `inputs_unchanged` and `should_upgrade` and copies `ReleaseInfo` into
-`Module.status.release`. The checksum rule is upstream's (reference addon-operator.md 2.8): the
+`Module.status.release`; the resource monitor reads the objects of a release's manifest with
+`manifest_objects`. The checksum rule is upstream's (reference addon-operator.md 2.8): the
 MD5 of the rendered manifest text, kept as the release label `moduleChecksum`. Next to it the
 label `moduleInputsChecksum` keeps the checksum of the render's inputs (inputs.py), so an
 unchanged module is not even rendered.
@@ -17,6 +18,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
+
+import yaml
+
+from addon_operator.yamlload import JsonCompatibleLoader
 
 from .errors import HelmError
 
@@ -86,6 +91,39 @@ def should_upgrade(info: ReleaseInfo | None, checksum: str) -> tuple[bool, str]:
     if info.checksum != checksum:
         return True, f"rendered manifests changed (checksum {info.checksum} -> {checksum})"
     return False, f"release revision {info.revision} is up to date"
+
+
+@dataclass(frozen=True)
+class ManifestObject:
+    """One object of a release's manifest; `namespace` is empty when the manifest gives none."""
+
+    api_version: str
+    kind: str
+    name: str
+    namespace: str = ""
+
+
+def manifest_objects(text: str, release: str = "") -> list[ManifestObject]:
+    """The objects of `helm get manifest` output (items of `*List` kinds included, nameless
+    documents left out). Unreadable YAML raises `HelmError`."""
+    try:
+        documents = list(yaml.load_all(text, Loader=JsonCompatibleLoader))
+    except yaml.YAMLError as exc:
+        raise HelmError("get manifest", release, f"unreadable manifest: {exc}") from None
+    found: list[ManifestObject] = []
+    while documents:
+        doc = documents.pop(0)
+        if not isinstance(doc, dict):
+            continue
+        kind = _str(doc, "kind")
+        if kind.endswith("List") and isinstance(doc.get("items"), list):
+            documents[:0] = doc["items"]
+            continue
+        meta = doc.get("metadata") if isinstance(doc.get("metadata"), dict) else {}
+        if kind and _str(meta, "name"):
+            found.append(ManifestObject(_str(doc, "apiVersion"), kind, _str(meta, "name"),
+                                        _str(meta, "namespace")))
+    return found
 
 
 def release_record_name(release: str, revision: int) -> str:

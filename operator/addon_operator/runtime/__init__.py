@@ -14,10 +14,12 @@ Data flows one way (DESIGN.md sections 2 and 4):
 - `binding_runs.py` kubernetes and schedule bindings: enabling them, their hook-run tasks;
 - `module_run.py`   one module run: onStartup, beforeHelm, Helm, afterHelm;
 - `module_delete.py` beforeDeleteHelm, uninstall, afterDeleteHelm;
+- `resource_monitor.py` auto-heal: re-runs modules whose release lost objects or failed;
 - `converge.py`     global hooks around enablement and module runs by weight;
 - `status_writer.py` status documents written only when they change;
 - `controllers.py`  list-then-watch of both kinds, turning generation changes into requests;
 - `worker.py`       the threads that take tasks from the queue and report their outcome;
+- `queue_metrics.py` the queue's wait and operation metrics, heard from `TaskQueues`;
 - `dispatch.py`     which handler runs a task, and what its outcome does to the status;
 - `errors.py`, `events.py`  the handlers' failure type and their Events;
 - `app.py`          the composition root, started by the `run` and `sandbox` commands.

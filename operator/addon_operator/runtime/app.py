@@ -5,10 +5,11 @@ Start-up, in order: discovery, the HTTP listener (so probes answer early), the K
 (the release namespace must exist, as for helm), with `ADDON_OPERATOR_HA=true` the wait for the
 leader Lease (`Leadership`, on `leader.py`), global hook configuration (a broken `--config` is
 fatal, as upstream), the Module/GlobalConfig objects (created when missing), the start-up
-converge, the workers and the watches. `stop` (set by SIGTERM/SIGINT) closes the queue, lets
-running tasks finish (up to `SHUTDOWN_GRACE` seconds), stops the watches, then hands the Lease
-back (so a standby takes over within one retry period, and never while this replica still
-works), then stops the listener and closes the client.
+converge, the workers, the watches and the resource monitor (auto-heal). `stop` (set by
+SIGTERM/SIGINT) closes the queue, lets running tasks finish (up to `SHUTDOWN_GRACE` seconds),
+stops the watches and the monitor, then hands the Lease back (so a standby takes over within
+one retry period, and never while this replica still works), then stops the listener and closes
+the client.
 
 `/readyz` is 200 once this replica's first converge is done; with leader election a follower
 is ready as well (it is a healthy standby; only the leader runs hooks and Helm).
@@ -26,7 +27,7 @@ from prometheus_client import CollectorRegistry
 from addon_operator.bindings import HookBindings
 from addon_operator.discovery import discover
 from addon_operator.enablement import EnabledScriptRunner
-from addon_operator.helm import HelmClient, release_record_name
+from addon_operator.helm import HelmClient, HelmError, release_record_name
 from addon_operator.httpserver import Heartbeats, HttpServer
 from addon_operator.kube import KubeClient, Resource
 from addon_operator.leader import LeaderElector, LeaderSettings, LeaseClient
@@ -36,7 +37,7 @@ from addon_operator.values import GLOBAL_KEY, Schemas
 
 from .controllers import Controllers
 from .converge import Converger
-from .binding_runs import BindingRuns
+from .binding_runs import BindingRuns, merge_runs
 from .dispatch import TaskHandlers
 from .events import EventRecorder
 from .hook_runs import LifecycleHooks
@@ -44,6 +45,8 @@ from .module_crds import ModuleCrds
 from .module_delete import ModuleDeleter
 from .module_run import ModuleRunner
 from .options import RuntimeOptions
+from .queue_metrics import QueueMetrics
+from .resource_monitor import ResourceMonitor
 from .state import Request, RuntimeState
 from .status_writer import StatusWriter
 from .worker import Attempts, WorkerPools
@@ -115,8 +118,13 @@ class Operator:
             delete_release_record=lambda name, ns, rev: kube.delete(
                 SECRETS, release_record_name(name, rev), namespace=ns, ignore_not_found=True),
         )
+        try:
+            log.info("helm %s (%s)", helm.version, options.helm_binary)
+        except HelmError as exc:   # modules with a chart fail and say so in their status
+            log.error("helm is not usable, modules with a chart will fail: %s", exc)
         queues = TaskQueues(QueueSettings(options.retry_initial_delay, options.retry_max_delay,
-                                          options.stall_after))
+                                          options.stall_after), observer=QueueMetrics(metrics),
+                            merge=merge_runs)
         writer = StatusWriter(kube, state)
         handlers = TaskHandlers(state, queues, writer, metrics)
         attempts = Attempts()
@@ -127,7 +135,8 @@ class Operator:
                                sync_timeout=SYNC_TIMEOUT,
                                write_status=lambda rt: writer.global_config() if rt is None
                                else writer.module(rt))
-        engine = HookBindings(kube, emit=bindings.emit, report=bindings.report)
+        engine = HookBindings(kube, emit=bindings.emit, report=bindings.report,
+                              spawn=heartbeats.start)
         bindings.attach(engine)
         hooks.use_snapshots(bindings.snapshots)
         handlers.wire(
@@ -143,12 +152,17 @@ class Operator:
             bindings,
         )
         controllers = Controllers(kube, state, writer, request=handlers.request, stop=stop,
-                                  sleep=time.sleep)
+                                  sleep=time.sleep, heartbeats=heartbeats)
         modules_rv, globals_rv = controllers.seed()
         handlers.request(Request(full=True, startup=True))
         writer.global_config()
         pools.ensure(MAIN, options.parallel + 1)
         controllers.start(modules_rv, globals_rv)
+        monitor = ResourceMonitor(state, helm, kube, queues, heal=handlers.heal, events=events,
+                                  metrics=metrics, namespace=options.namespace,
+                                  interval=options.helm_monitor_interval, stop=stop,
+                                  heartbeats=heartbeats)
+        monitor.start()
         log.info("operator started: %d modules, namespace %s", len(state.discovery.modules),
                  options.namespace)
         self._tick(state, metrics, queues, heartbeats, writer, stop)
@@ -157,6 +171,7 @@ class Operator:
         engine.stop()
         pools.join(SHUTDOWN_GRACE)
         controllers.join(5.0)
+        monitor.join(5.0)
         return 0
 
     def _tick(self, state: RuntimeState, metrics: OperatorMetrics, queues: TaskQueues,

@@ -24,6 +24,7 @@ from .status_writer import StatusWriter
 log = logging.getLogger(__name__)
 
 AFTER_HELM_CHANGED = "AfterHelm-Hooks-Change-Values"
+HEAL = "heal"   # ModuleRun payload: why the resource monitor wants the release upgraded
 
 
 class TaskHandlers:
@@ -57,6 +58,12 @@ class TaskHandlers:
         self._queues.put(Task(TaskType.MODULE_RUN, key=module,
                               payload={"activation": AFTER_HELM_CHANGED}))
 
+    def heal(self, module: str, activation: str, why: str) -> bool:
+        """A run of `module` that upgrades its release even if nothing changed (the resource
+        monitor found it damaged: `why`); False when a pending run absorbed it."""
+        return self._queues.put(Task(TaskType.MODULE_RUN, key=module,
+                                     payload={"activation": activation, HEAL: why}))
+
     def handle(self, task: Task) -> None:
         if (self._converger is None or self._runner is None or self._deleter is None
                 or self._bindings is None):
@@ -65,7 +72,7 @@ class TaskHandlers:
         if task.type is TaskType.CONVERGE:
             self._converger.converge()
         elif task.type is TaskType.MODULE_RUN:
-            self._runner.run(task.key, activation)
+            self._runner.run(task.key, activation, heal=str(task.payload.get(HEAL, "")))
         elif task.type is TaskType.MODULE_DELETE:
             self._deleter.delete(task.key, activation, startup=bool(task.payload.get("startup")))
         elif task.type is TaskType.DISCOVER_RELEASES:

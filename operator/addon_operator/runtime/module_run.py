@@ -13,7 +13,9 @@ Called by the task handlers for a `ModuleRun` task of an enabled, not suspended 
    is deployed and labelled with the checksum of the current render inputs (chart files,
    values, release, namespace, helm version) nothing else runs; otherwise the chart is rendered
    and `helm upgrade --install` runs only when `should_upgrade` says so (no release, not
-   deployed, rendered-manifest checksum changed), Events for every Helm action;
+   deployed, rendered-manifest checksum changed), Events for every Helm action; a run queued
+   by the resource monitor (`heal`: why, e.g. which objects are absent) always renders and
+   upgrades, since helm's upgrade recreates objects missing from the cluster;
 4. `afterHelm`; when it changed the module's values another run is queued (exactly one more,
    since the next `afterHelm` sees the same values).
 A failure raises `RunFailed`; the queue retries the task with backoff.
@@ -101,7 +103,9 @@ class ModuleRunner:
         self._work_dir = work_dir
         self._requeue = requeue
 
-    def run(self, name: str, activation: str) -> None:
+    def run(self, name: str, activation: str, heal: str = "") -> None:
+        """Run module `name`; a non-empty `heal` (why) makes Helm upgrade even when nothing
+        changed (the resource monitor found the release damaged)."""
         runtime = self._state.module(name)
         module = runtime.module
         if module is None or runtime.suspend or runtime.status.enabled is not True:
@@ -121,7 +125,7 @@ class ModuleRunner:
         self._bindings.enable_module(runtime, self._stop)
         self._hooks.run_module(runtime, "beforeHelm", activation)
         if module.has_chart:
-            self._helm_phase(runtime, activation)
+            self._helm_phase(runtime, activation, heal)
         before = self._values_checksum(runtime)
         self._hooks.run_module(runtime, "afterHelm", activation)
         if self._values_checksum(runtime) != before:
@@ -146,7 +150,7 @@ class ModuleRunner:
         except PatchError as exc:
             raise patch_problem(exc, f"module {runtime.name}") from None
 
-    def _helm_phase(self, runtime: ModuleRuntime, activation: str) -> None:
+    def _helm_phase(self, runtime: ModuleRuntime, activation: str, heal: str) -> None:
         name = runtime.name
         started = time.monotonic()
         try:
@@ -164,15 +168,19 @@ class ModuleRunner:
             inputs = self._helm.inputs_checksum(name, chart, values_file)
             current = self._timed(name, activation, "check-upgrade",
                                   lambda: self._helm.status(name))
-            # Same inputs as the deployed release: rendering could only reproduce its manifests.
-            digest = None if inputs_unchanged(current, inputs) else manifest_checksum(
-                self._timed(name, activation, "template",
-                            lambda: self._helm.render(name, chart, values_file)))
+            # Same inputs as the deployed release: rendering could only reproduce its manifests
+            # (a heal renders all the same: its upgrade labels the manifests' checksum).
+            rendering = bool(heal) or not inputs_unchanged(current, inputs)
+            digest = manifest_checksum(self._timed(
+                name, activation, "template",
+                lambda: self._helm.render(name, chart, values_file))) if rendering else None
         except HelmError as exc:
             status.helm_reason, status.helm_message = RENDER_FAILED, str(exc)
             self._events.post(runtime.involved, WARNING, "HelmFailed", str(exc))
             raise RunFailed(HELM_FAILED, str(exc)) from None
         upgrade, why = should_upgrade(current, digest) if digest is not None else (False, "")
+        if heal and not upgrade:
+            upgrade, why = True, heal
         if digest is not None and upgrade:
             status.release = self._upgrade(runtime, chart, values_file, digest, inputs, current,
                                            why, activation)

@@ -34,6 +34,8 @@ DEFAULT_PARALLEL = 4
 DEFAULT_RETRY_INITIAL_DELAY = 5.0
 DEFAULT_RETRY_MAX_DELAY = 300.0
 DEFAULT_STALL_AFTER = 5
+DEFAULT_HELM_MONITOR_INTERVAL = 270   # upstream's 4m30s (plus a random 0-60 s each round)
+HELM_MONITOR_INTERVAL_ENV = "ADDON_OPERATOR_HELM_MONITOR_INTERVAL_SECONDS"
 MAX_PORT = 65535
 RETRY_INITIAL_DELAY_ENV = "ADDON_OPERATOR_RETRY_INITIAL_DELAY_SECONDS"
 RETRY_MAX_DELAY_ENV = "ADDON_OPERATOR_RETRY_MAX_DELAY_SECONDS"
@@ -73,6 +75,7 @@ class RuntimeOptions:
     retry_initial_delay: float = DEFAULT_RETRY_INITIAL_DELAY
     retry_max_delay: float = DEFAULT_RETRY_MAX_DELAY
     stall_after: int = DEFAULT_STALL_AFTER     # consecutive failures before `Stalled`
+    helm_monitor_interval: float = DEFAULT_HELM_MONITOR_INTERVAL  # resource monitor; 0: off
     log_level: str = "info"
     log_type: str = "text"
     metrics_prefix: str = DEFAULT_PREFIX
@@ -121,6 +124,7 @@ def resolve_options(args: argparse.Namespace, env: Mapping[str, str]) -> Runtime
         or DEFAULT_LISTEN_ADDRESS,
         listen_port=_int(args.listen_port, env, "ADDON_OPERATOR_LISTEN_PORT",
                          DEFAULT_LISTEN_PORT, 0, MAX_PORT),
+        helm_binary=env.get("ADDON_OPERATOR_HELM_BINARY") or "helm",
         helm_history_max=_int(None, env, "HELM_HISTORY_MAX", DEFAULT_HELM_HISTORY_MAX, 1),
         helm_timeout=_duration(env, "HELM_TIMEOUT", DEFAULT_HELM_TIMEOUT),
         hook_timeout=float(_int(None, env, "ADDON_OPERATOR_HOOK_TIMEOUT_SECONDS",
@@ -129,6 +133,8 @@ def resolve_options(args: argparse.Namespace, env: Mapping[str, str]) -> Runtime
         retry_initial_delay=retry_initial_delay,
         retry_max_delay=retry_max_delay,
         stall_after=_int(None, env, STALL_AFTER_ENV, DEFAULT_STALL_AFTER, 1),
+        helm_monitor_interval=float(_int(None, env, HELM_MONITOR_INTERVAL_ENV,
+                                         DEFAULT_HELM_MONITOR_INTERVAL, 0)),
         log_level=_choice(env, logs.LEVEL_ENV, tuple(logs.LEVELS), "info"),
         log_type=_choice(env, logs.TYPE_ENV, logs.TYPES, "text"),
         metrics_prefix=_metrics_prefix(env),

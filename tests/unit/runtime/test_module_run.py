@@ -1,6 +1,7 @@
 """A module run against a scripted Helm: lifecycle order, upgrade only when needed, no render
 when the release was made from the same inputs, invalid settings stop before Helm, a failing
-hook fails the run, afterHelm changes queue one more run; and the delete path."""
+hook fails the run, afterHelm changes queue one more run, a heal run queued by the resource
+monitor upgrades although nothing changed; and the delete path."""
 
 from __future__ import annotations
 
@@ -13,12 +14,15 @@ from prometheus_client import CollectorRegistry
 
 from addon_operator.helm import ReleaseInfo, inputs_checksum
 from addon_operator.metrics import OperatorMetrics
+from addon_operator.queue import TaskQueues
+from addon_operator.runtime.dispatch import TaskHandlers
 from addon_operator.runtime.errors import RunFailed
 from addon_operator.runtime.events import EventRecorder
 from addon_operator.runtime.module_crds import ModuleCrds
 from addon_operator.runtime.module_delete import ModuleDeleter
 from addon_operator.runtime.module_run import ModuleRunner
 from addon_operator.runtime.state import RuntimeState, take_settings
+from addon_operator.runtime.status_writer import StatusWriter
 
 from runtime_fakes import (
     FakeHelm, FakeKube, binding_runs, hook_script, lifecycle_hooks, state_of, write_module,
@@ -142,6 +146,23 @@ def test_release_without_inputs_label_is_rendered_every_run(setup) -> None:
     runner.run("demo", "ModuleChanged")
     assert helm.renders == ["demo"] * 3 and helm.upgrades == ["demo"]
     assert state.modules["demo"].status.helm_reason == "UpToDate"
+
+
+def test_heal_run_upgrades_although_nothing_changed(setup, kube: FakeKube) -> None:
+    state, runner, deleter, helm, _, _, metrics = setup
+    runner.run("demo", "OperatorStartup")
+    queues = TaskQueues()
+    handlers = TaskHandlers(state, queues, StatusWriter(kube, state), metrics)
+    unused = object()   # a module run needs neither the converger nor the bindings
+    handlers.wire(unused, runner, deleter, unused)  # type: ignore[arg-type]
+    why = "resources absent: addons/Deployment/demo"
+    assert handlers.heal("demo", "AbsentHelmResourcesDetected", why)
+    handlers.handle(queues.next_ready())   # what a worker does with the queued task
+    status = state.modules["demo"].status
+    assert helm.renders == ["demo", "demo"] and helm.upgrades == ["demo", "demo"]
+    assert (status.release.revision, status.helm_reason) == (2, "UpgradeSucceeded")
+    assert status.helm_message == f"release demo upgraded to revision 2: {why}"
+    assert kube.events[-1] == ("demo", "UpgradeSucceeded", status.helm_message)
 
 
 def test_invalid_settings_never_reach_helm(setup) -> None:

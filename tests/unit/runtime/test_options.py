@@ -30,6 +30,7 @@ def test_environment_and_defaults(tmp_path: Path) -> None:
     assert options.tmp_dir == tmp_path and options.log_type == "json"
     assert options.parallel == 4
     assert (options.stall_after, options.retry_max_delay) == (5, 300.0)
+    assert options.helm_monitor_interval == 270.0
     assert not options.leader.enabled and options.metrics_prefix == "addon_operator_"
 
 
@@ -37,11 +38,13 @@ def test_failure_policy_leader_and_metrics_settings(tmp_path: Path) -> None:
     env = {"ADDON_OPERATOR_STALL_AFTER_FAILURES": "2",
            "ADDON_OPERATOR_RETRY_INITIAL_DELAY_SECONDS": "0.5",
            "ADDON_OPERATOR_RETRY_MAX_DELAY_SECONDS": "8", "ADDON_OPERATOR_NAMESPACE": "ops",
+           "ADDON_OPERATOR_HELM_MONITOR_INTERVAL_SECONDS": "0",
            "ADDON_OPERATOR_HA": "true", "ADDON_OPERATOR_POD": "replica-a",
            "ADDON_OPERATOR_PROMETHEUS_METRICS_PREFIX": "mine_", "LOG_LEVEL": "Debug"}
     options = resolve_options(parse("--tmp-dir", str(tmp_path)), env)
     assert (options.stall_after, options.retry_initial_delay, options.retry_max_delay) == \
         (2, 0.5, 8.0)
+    assert options.helm_monitor_interval == 0.0, "0 turns auto-heal off"
     assert (options.leader.enabled, options.leader.namespace, options.leader.identity) == \
         (True, "ops", "replica-a")
     assert (options.metrics_prefix, options.log_level) == ("mine_", "debug")
@@ -82,6 +85,8 @@ def test_flags_win(tmp_path: Path) -> None:
      "$ADDON_OPERATOR_STALL_AFTER_FAILURES=0 must be at least 1"),
     ({"ADDON_OPERATOR_LISTEN_PORT": "70000"},
      "$ADDON_OPERATOR_LISTEN_PORT=70000 must be at most 65535"),
+    ({"ADDON_OPERATOR_HELM_MONITOR_INTERVAL_SECONDS": "-5"},
+     "$ADDON_OPERATOR_HELM_MONITOR_INTERVAL_SECONDS=-5 must be at least 0"),
     ({"LOG_TYPE": "xml"}, "$LOG_TYPE='xml' is not one of: text, json, color"),
     ({"LOG_LEVEL": "loud"}, "$LOG_LEVEL='loud' is not one of: debug, info, warn, warning, error"),
     ({"HELM_TIMEOUT": "soon"}, "$HELM_TIMEOUT='soon' is not a duration like 90s, 20m or 1h30m"),
