@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Combining in the `combine` queue: a run that sees the object `slow` takes 2 seconds, so the
+# Combining in the `combine` queue: a run that sees the object `slow` takes 3 seconds, so the
 # events queued meanwhile reach the next run as one context array (consecutive contexts of the
 # group `burst` compacted to the last one). Dumps every binding context it receives.
 set -euo pipefail
@@ -33,5 +33,5 @@ fi
 jq -c --arg at "$(date +%s.%N)" '{at: ($at | tonumber), contexts: .}' "$BINDING_CONTEXT_PATH" \
   >>"$CONFORMANCE_DUMP/combine.jsonl"
 if jq -e 'any(.[]; .filterResult == "slow")' "$BINDING_CONTEXT_PATH" >/dev/null; then
-  sleep 2
+  sleep 3
 fi
