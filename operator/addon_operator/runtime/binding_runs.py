@@ -73,11 +73,8 @@ class BindingRuns:
     # ---- from the engine (watch and timer threads) -----------------------------------------
 
     def emit(self, request: RunRequest) -> None:
-        ref = request.hook
-        kind = TaskType.MODULE_HOOK_RUN if ref.module else TaskType.GLOBAL_HOOK_RUN
         self._ensure_queue(request.queue)
-        self._queues.put(Task(kind, key=_key(ref), queue=request.queue, module=ref.module or "",
-                              payload={"request": request, "activation": request.binding}),
+        self._queues.put(hook_run_task(request),
                          head=request.synchronization and request.queue == MAIN)
 
     def report(self, hook: HookRef, binding: str, message: str | None) -> None:
@@ -225,6 +222,14 @@ class BindingRuns:
         taken = {t.id for t in behind[:count]}
         self._queues.remove(lambda t: t.id in taken)
         return [r for t in behind[:count] for r in requests_of(t)]
+
+
+def hook_run_task(request: RunRequest) -> Task:
+    """The hook-run task of `request`, keyed by its hook (`module:hook` for module hooks)."""
+    ref = request.hook
+    kind = TaskType.MODULE_HOOK_RUN if ref.module else TaskType.GLOBAL_HOOK_RUN
+    return Task(kind, key=_key(ref), queue=request.queue, module=ref.module or "",
+                payload={"request": request, "activation": request.binding})
 
 
 def requests_of(task: Task) -> list[RunRequest]:

@@ -20,11 +20,12 @@ the state (so coalesced converge tasks lose nothing) and:
    the global values. The first full converge makes the operator ready (`/readyz`) and queues
    the purge of releases whose module is gone (`DiscoverHelmReleases`).
 
-Converge restart (reference 5.6): when a full converge is asked for while one runs (a
-GlobalConfig change, a global hook's values change), the running one stops at the next safe
+Converge restart (reference 5.6): when a restarting full converge is asked for while one runs
+(a GlobalConfig change, a global hook's `*Enabled` patch), the running one stops at the next safe
 point (before planning, between weight groups, while waiting for a group's first
 attempts, before `afterAll`): it drops the `ModuleRun` tasks it queued that have not started
-(the fresh converge queues every enabled module again; runs already started finish), skips
+(the fresh converge queues every enabled module again; runs already started finish; the
+deletes it queued stay, and the fresh converge waits for them as for its own), skips
 `afterAll`, gives its request back to the state (merged with the new one, so nothing is lost)
 and puts the fresh `ConvergeModules` at the head of `main`. A targeted request (a Module
 change) does not restart a converge.
@@ -194,6 +195,8 @@ class Converger:
         showing `Reconciling`. Suspended modules are left exactly as they are."""
         deletes: list[Task] = []
         runs: list[Task] = []
+        pending_deletes = {t.key for t in self._queues.pending()
+                           if t.type is TaskType.MODULE_DELETE}
         for decision in decisions:
             rt = self._state.modules[decision.module]
             if rt.suspend:
@@ -210,7 +213,10 @@ class Converger:
                 if previous is not True:
                     rt.startup_due = True
                 runs.append(Task(TaskType.MODULE_RUN, key=rt.name, payload=payload))
-            elif not decision.enabled and previous is not False:
+            elif not decision.enabled and (previous is not False
+                                           or in_scope and rt.name in pending_deletes):
+                # A delete a restarted converge queued and that did not run yet is waited for
+                # again (the new task coalesces with it), so it still goes before the runs.
                 deletes.append(Task(TaskType.MODULE_DELETE, key=rt.name,
                                     payload={**payload, "startup": previous is None}))
             elif in_scope:

@@ -50,5 +50,7 @@ def wait_labels(task: Task) -> dict[str, str]:
         labels["module"] = task.module or task.key
     request = task.payload.get("request")
     if task.type in _HOOK_RUNS and isinstance(request, RunRequest):
-        labels["binding"] = request.binding
+        # The hook's own name, as in the hook-run metrics (a module hook run's key is
+        # `module:hook`).
+        labels["hook"], labels["binding"] = request.hook.name, request.binding
     return labels

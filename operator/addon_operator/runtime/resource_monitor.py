@@ -12,7 +12,9 @@ manifest (`helm get manifest`) must exist in the cluster (a GET through the kube
 namespaced objects without a namespace live in the release namespace; a kind the API does not
 serve counts as absent). Modules with a task pending or running are skipped this round, and
 the rest of a round while a converge is pending or running: hooks and Helm may delete objects
-on purpose (upstream pauses its monitors during hooks and module runs). A damaged module gets
+on purpose (upstream pauses its monitors during hooks and module runs); what a check found is
+dropped when the module changed meanwhile (a task started, or ran and ended: the module is
+disabled or suspended, its release uninstalled or upgraded). A damaged module gets
 the upstream metrics, a Warning Event naming what is wrong, and one `ModuleRun` through
 `TaskHandlers.heal`, which upgrades the release although nothing changed: helm's upgrade
 recreates the objects missing from the cluster.
@@ -132,13 +134,13 @@ class ResourceMonitor:
                 continue
             logger = bind(log, module=runtime.name)
             checked += 1
+            release = runtime.status.release
             try:
                 finding = self.inspect(runtime.name)
             except (HelmError, KubeError) as exc:
                 logger.warning("resource monitor: cannot check the release: %s", exc)
                 continue
-            # A task that started meanwhile may have deleted objects on purpose.
-            if finding is None or self._busy(runtime.name) or self._converging():
+            if finding is None or self._changed(runtime, release):
                 continue
             self._report(runtime, finding)
             if self._heal(runtime.name, finding.reason, finding.message):
@@ -191,6 +193,13 @@ class ResourceMonitor:
         message = f"{finding.message}; a module run will upgrade the release"
         self._events.post(runtime.involved, WARNING, finding.reason, message)
         bind(log, module=name).warning("resource monitor: %s", message)
+
+    def _changed(self, runtime: ModuleRuntime, release: ReleaseInfo | None) -> bool:
+        """Whether what was seen may be out of date: a task started meanwhile (hooks and Helm
+        delete objects on purpose), or one started and ended (a delete uninstalled the
+        release, a run upgraded it), the module is no longer watched, or the operator stops."""
+        return (self._stop.is_set() or self._busy(runtime.name) or self._converging()
+                or not self._watched(runtime) or runtime.status.release != release)
 
     def _delay(self) -> float:
         return self._interval + self._jitter(0.0, min(MAX_JITTER, self._interval))

@@ -115,6 +115,39 @@ def test_a_restart_drops_only_this_converges_runs_that_did_not_start(parts) -> N
     assert ran == ["beforeAll/GlobalConfigChanged"]
 
 
+def test_the_fresh_converge_waits_for_a_delete_the_restarted_one_queued(parts) -> None:
+    """a is disabled: its delete is queued, then a restart comes before it ran. The fresh
+    converge (a was recorded disabled) still waits for that delete before the next groups,
+    and a stays Reconciling until it is done, instead of showing `Disabled` at once."""
+    state, conv, queues, attempts, handlers, _ = parts
+    for runtime in state.known():
+        runtime.status.enabled = True   # all ran before
+    state.modules["a"].spec_enabled = False
+    attempts.steps = [lambda waiting: handlers.request(Request(full=True, restart=True))]
+    state.request(Request(full=True))
+    conv.converge()
+    assert attempts.groups == [["a"]], "the wait for a's delete"
+    assert pending(queues) == [(TaskType.CONVERGE, ""), (TaskType.MODULE_DELETE, "a")]
+    assert state.modules["a"].status.enabled is False
+
+    converge = queues.next_ready()
+    waits_seen: list[tuple[int, bool]] = []
+
+    def delete_a(waiting: list[Task]) -> None:
+        deletes = queues.remove(lambda t: t.type is TaskType.MODULE_DELETE)
+        waits_seen.append((len(deletes), state.modules["a"].status.reconciling))
+        for task in deletes:
+            attempts.record(task)   # a worker runs the delete the restarted converge queued
+
+    attempts.steps = [delete_a, attempts.attempt, attempts.attempt]
+    conv.converge()
+    queues.done(converge)
+    assert attempts.groups[1:] == [["a"], ["b", "c"], ["d"]], \
+        "the pending delete first, then the groups"
+    assert waits_seen == [(1, True)], \
+        "one delete (the new task coalesced with it); a Reconciling while it is pending"
+
+
 def test_a_targeted_request_does_not_restart_the_converge(parts) -> None:
     state, conv, queues, attempts, handlers, ran = parts
 

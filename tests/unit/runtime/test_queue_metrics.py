@@ -10,6 +10,7 @@ from addon_operator.bindings import HookRef, RunRequest
 from addon_operator.hooks.contexts import SCHEDULE, BindingContext
 from addon_operator.metrics import OperatorMetrics
 from addon_operator.queue import Task, TaskQueues, TaskType
+from addon_operator.runtime.binding_runs import hook_run_task
 from addon_operator.runtime.queue_metrics import QueueMetrics, wait_labels
 
 
@@ -22,10 +23,8 @@ class Clock:
 
 
 def hook_run(hook: HookRef, binding: str, queue: str = "main") -> Task:
-    request = RunRequest(hook, binding, queue, BindingContext(binding, SCHEDULE))
-    kind = TaskType.MODULE_HOOK_RUN if hook.module else TaskType.GLOBAL_HOOK_RUN
-    return Task(kind, key=hook.name, queue=queue, module=hook.module or "",
-                payload={"request": request})
+    """A hook-run task as the bindings queue it (a module hook's key names its module too)."""
+    return hook_run_task(RunRequest(hook, binding, queue, BindingContext(binding, SCHEDULE)))
 
 
 @pytest.mark.parametrize("task,labels", [

@@ -213,6 +213,32 @@ def test_a_task_starting_during_the_check_drops_the_finding(parts: Parts) -> Non
     assert parts.kube.events == [] and runs(parts.queues) == []
 
 
+@pytest.mark.parametrize("change", ["disabled", "suspended", "upgraded", "stopping"])
+def test_a_change_that_finished_during_the_check_drops_the_finding(parts: Parts,
+                                                                   change: str) -> None:
+    """A delete or an upgrade that started and ended while the objects were read (no task
+    left to see), a suspend, or the operator stopping: nothing reported, nothing queued."""
+    web = parts.state.modules["web"]
+    parts.cluster.objects -= objects_of("web")
+
+    def meanwhile() -> None:
+        if change == "disabled":   # the converge disabled it and its delete uninstalled it
+            web.status.enabled, web.status.release = False, None
+        elif change == "suspended":
+            web.suspend = True
+        elif change == "upgraded":   # a run upgraded it to a chart without these objects
+            assert web.status.release is not None
+            web.status.release = dataclasses.replace(web.status.release, revision=4)
+        else:
+            parts.stop.set()
+
+    parts.helm.during_manifest = meanwhile
+    assert parts.monitor.check_all() == []
+    assert parts.kube.events == [] and runs(parts.queues) == []
+    assert sample(parts.metrics, "modules_absent_resources_total", module="web",
+                  resource="addons/Deployment/web") == 0
+
+
 def test_round_is_skipped_while_a_converge_is_pending(parts: Parts) -> None:
     parts.queues.put(Task(TaskType.CONVERGE))
     parts.cluster.objects.clear()
