@@ -112,8 +112,8 @@ class Converger:
             self._converge(request)
         except _Restart:
             self._restart(request)
-        except RunFailed:
-            self._state.request(request)   # the retry does the same work
+        except Exception:   # RunFailed, or a bug: the retry does the same work
+            self._state.request(request)
             raise
 
     def _converge(self, request: Request) -> None:

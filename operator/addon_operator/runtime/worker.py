@@ -159,7 +159,8 @@ class Workers:
                 self.run_one(task)
 
     def run_one(self, task: Task) -> None:
-        """Run `task` and report it to the queue, the attempt counter and `finished`."""
+        """Run `task`, then report it to the queue, to `finished` (the status) and last to the
+        attempt counter."""
         logger = bind(log, task=task.type.value, module=task.module or task.key or None)
         error: RunFailed | None = None
         try:
@@ -171,8 +172,10 @@ class Workers:
             error = RunFailed("InternalError", f"{type(exc).__name__}: {exc}")
         steps: tuple[tuple[str, Callable[[], None]], ...] = (
             ("report it to the queue", lambda: self._report(task, error, logger)),
-            ("count the attempt", lambda: self._attempts.record(task)),
             ("record its outcome", lambda: self._finished(task, error)),
+            # Last: a converge waiting for this attempt goes on only once the status is
+            # recorded, so `/readyz` turns 200 with every module's first outcome written.
+            ("count the attempt", lambda: self._attempts.record(task)),
         )
         for what, step in steps:
             try:

@@ -15,7 +15,7 @@ from addon_operator.runtime.state import Request
 from addon_operator.runtime.status_writer import StatusWriter
 from addon_operator.runtime.worker import Attempts
 
-from runtime_fakes import FakeHelm, binding_runs, lifecycle_hooks, state_of, write_module
+from runtime_fakes import FakeHelm, binding_runs, converger, lifecycle_hooks, state_of, write_module
 
 
 def test_stop_during_the_last_group_skips_after_all(modules_root, tmp_path, kube,
@@ -47,3 +47,19 @@ def test_stop_during_the_last_group_skips_after_all(modules_root, tmp_path, kube
     assert groups == [["a"]]
     assert bindings_run == ["beforeAll"], "afterAll must not run once stopping"
     assert not state.global_.status.converged
+
+
+@pytest.mark.parametrize("error", [RunFailed("HookFailed", "beforeAll failed"),
+                                   KeyError("a bug")], ids=["run-failed", "crash"])
+def test_a_failed_converge_keeps_its_request_for_the_retry(modules_root, tmp_path, kube,
+                                                           monkeypatch, error: Exception) -> None:
+    state, conv = converger(modules_root, tmp_path, kube)
+
+    def fail(binding: str, activation: str) -> None:
+        raise error
+
+    monkeypatch.setattr(conv._hooks, "run_global", fail)
+    state.request(Request(full=True, startup=True))
+    with pytest.raises(type(error)):
+        conv.converge()
+    assert state.take_request() == Request(full=True, startup=True), "nothing is lost"

@@ -85,6 +85,19 @@ def test_a_failing_outcome_report_keeps_the_worker_and_the_other_reports() -> No
     assert not queues.running("a") and queues.pending() == []
 
 
+def test_the_outcome_is_recorded_before_the_attempt_counts() -> None:
+    """A converge waiting for the attempt goes on only once the status is recorded."""
+    queues, attempts = TaskQueues(), Attempts()
+    counted_when_finished: list[int] = []
+    pool = Workers(queues, lambda task: None,
+                   lambda task, error: counted_when_finished.append(attempts.count(task)),
+                   count=1, attempts=attempts, stop=threading.Event())
+    task = Task(TaskType.MODULE_RUN, key="a")
+    queues.put(task)
+    pool.run_one(queues.next_ready())
+    assert counted_when_finished == [0] and attempts.count(task) == 1
+
+
 class FakeThread:
     def __init__(self, clock: Clock, joins: list[float]) -> None:
         self._clock, self._joins = clock, joins
