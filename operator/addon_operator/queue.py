@@ -357,7 +357,7 @@ class TaskQueues:
         if (self._merge is None or task.type not in _COMPACTABLE
                 or len(entries) <= COMPACTION_THRESHOLD):
             return
-        same = [e for e in entries if e.task.type in _COMPACTABLE and e.task.key == task.key]
+        same = [e for e in entries if e.task.type is task.type and e.task.key == task.key]
         if len(same) < COMPACTION_THRESHOLD:
             return
         first, rest = same[0], same[1:]

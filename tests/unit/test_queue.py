@@ -379,3 +379,15 @@ def test_without_a_merge_nothing_is_compacted(queues: TaskQueues) -> None:
     for n in range(3 * COMPACTION_THRESHOLD):
         queues.put(hook_run("m:h", n))
     assert len(queues.pending("q")) == 3 * COMPACTION_THRESHOLD
+
+
+def test_compaction_never_mixes_global_and_module_hook_runs(clock: FakeClock) -> None:
+    """A global hook named like a module hook's key (`m:h`) is another hook."""
+    queues = TaskQueues(clock=clock, wait=clock.wait, merge=merge)
+    for n in range(COMPACTION_THRESHOLD):
+        queues.put(hook_run("m:h", n))
+        queues.put(Task(TaskType.GLOBAL_HOOK_RUN, "m:h", queue="q", payload={"ns": (n,)}))
+    merged = [t for t in queues.pending("q") if len(t.payload["ns"]) > 1]
+    assert [(t.type, t.payload["ns"]) for t in merged] == [
+        (TaskType.MODULE_HOOK_RUN, tuple(range(COMPACTION_THRESHOLD))),
+        (TaskType.GLOBAL_HOOK_RUN, tuple(range(COMPACTION_THRESHOLD)))], merged
