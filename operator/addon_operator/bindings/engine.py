@@ -66,7 +66,7 @@ class HookBindings:
         self._monotonic = monotonic
         self._later = later
         self.hub = WatchHub(kube, spawn=spawn)
-        self.schedules = ScheduleManager(self._on_schedule, now=now)
+        self.schedules = ScheduleManager(self._on_schedule, now=now, spawn=spawn)
         self._serials = itertools.count(1)
         self._serial_lock = threading.Lock()
         self._cond = threading.Condition()

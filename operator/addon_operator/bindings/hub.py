@@ -60,8 +60,10 @@ class Consumer(Protocol):
 Spawn = Callable[[Callable[[], None], str], object]
 
 
-def daemon_thread(target: Callable[[], None], name: str) -> None:
-    threading.Thread(target=target, name=name, daemon=True).start()
+def daemon_thread(target: Callable[[], None], name: str) -> threading.Thread:
+    thread = threading.Thread(target=target, name=name, daemon=True)
+    thread.start()
+    return thread
 
 
 def retry_delay(failures: int) -> float:
@@ -116,7 +118,8 @@ class _Stream:
                 failures += 1
                 delay = retry_delay(failures)
                 log.warning("watch %s failed, retrying in %.0fs: %s", key.describe(), delay, exc)
-                self._dispatch(lambda c: c.on_watch_error(key, f"watch {key.describe()}: {exc}"))
+                message = f"watch {key.describe()}: {exc}"
+                self._dispatch(lambda c: c.on_watch_error(key, message))
                 self._closed.wait(delay)
 
     def _dispatch(self, call: Callable[[Consumer], None]) -> None:

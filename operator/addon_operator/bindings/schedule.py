@@ -9,7 +9,8 @@ same tick, one call per binding. A tick that was missed (the process was suspend
 once, and the next time is computed from now.
 
 `tick(now)` is the pure core (tests call it with any time); `start()` runs it on a thread that
-sleeps until the next due time or until the entries change.
+sleeps until the next due time or until the entries change, started through the injected
+`spawn` (the runtime's `Heartbeats.start`, so `/healthz` names the thread should it die).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from zoneinfo import ZoneInfo
 
 from addon_operator.hooks.config_model import ScheduleBinding
 
+from .hub import Spawn, daemon_thread
 from .requests import HookRef
 
 Fire = Callable[[HookRef, ScheduleBinding], None]
@@ -34,9 +36,11 @@ def local_now() -> datetime:
 class ScheduleManager:
     """Crontab entries of all hooks (thread-safe)."""
 
-    def __init__(self, fire: Fire, *, now: Callable[[], datetime] = local_now) -> None:
+    def __init__(self, fire: Fire, *, now: Callable[[], datetime] = local_now,
+                 spawn: Spawn = daemon_thread) -> None:
         self._fire = fire
         self._now = now
+        self._spawn = spawn
         self._cond = threading.Condition()
         self._bindings: dict[HookRef, tuple[ScheduleBinding, ...]] = {}
         self._next: dict[str, datetime | None] = {}   # crontab text -> next fire time
@@ -71,8 +75,8 @@ class ScheduleManager:
             self._running = True
             self._arm(self._now())
             if thread:
-                self._thread = threading.Thread(target=self._loop, name="schedules", daemon=True)
-                self._thread.start()
+                started = self._spawn(self._loop, "schedules")
+                self._thread = started if isinstance(started, threading.Thread) else None
 
     def stop(self) -> None:
         with self._cond:

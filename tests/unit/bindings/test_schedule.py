@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import time
 from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 from addon_operator.bindings import HookRef, ScheduleManager
 from addon_operator.hooks import ScheduleBinding, parse_crontab
+from addon_operator.httpserver import Heartbeats
 
 UTC = timezone.utc
 A, B = HookRef("a.sh"), HookRef("hooks/b.sh", "mod")
@@ -63,3 +65,30 @@ def test_tz_prefix_is_honoured() -> None:
     assert schedules.tick(datetime(2024, 6, 1, 6, 59, tzinfo=UTC)) == []
     schedules.tick(datetime(2024, 6, 1, 7, 0, tzinfo=UTC))
     assert fired == [("a.sh", "berlin")]
+
+
+def test_the_schedule_thread_is_tracked_by_healthz() -> None:
+    """Started through `spawn` (the runtime's `Heartbeats.start`): a crash of the firing thread
+    is named by `/healthz`; `stop()` ends it on purpose and it is not."""
+    heartbeats = Heartbeats(max_age=60)
+    now = datetime(2024, 1, 1, 0, 0, 30, tzinfo=UTC)
+
+    def fire(hook: HookRef, b: ScheduleBinding) -> None:
+        raise RuntimeError("a bug while firing")
+
+    crashing = ScheduleManager(fire, now=lambda: now, spawn=heartbeats.start)
+    crashing.add(A, (binding("due", "@every 1s"),))
+    crashing.start()
+    now += timedelta(seconds=2)   # due at once: the loop fires and dies
+    with crashing._cond:
+        crashing._cond.notify_all()
+    deadline = time.monotonic() + 5
+    while heartbeats.stale() != ["schedules (ended)"] and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert heartbeats.stale() == ["schedules (ended)"]
+
+    calm = Heartbeats(max_age=60)
+    stopped = ScheduleManager(lambda hook, b: None, now=lambda: now, spawn=calm.start)
+    stopped.start()
+    stopped.stop()
+    assert calm.stale() == []
