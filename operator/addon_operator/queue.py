@@ -305,6 +305,12 @@ class TaskQueues:
         with self._cond:
             return any(t.subject == subject for t in self._running.values())
 
+    def busy(self, subject: str) -> bool:
+        """Whether a task of `subject` runs now or waits in any queue (backed-off included)."""
+        with self._cond:
+            return any(t.subject == subject for t in self._running.values()) or any(
+                e.task.subject == subject for entries in self._queues.values() for e in entries)
+
     def failures(self, key: str) -> int:
         """Consecutive failures of `key` since its last success."""
         with self._cond:

@@ -91,6 +91,20 @@ def test_length_counts_the_running_task_and_ensure_creates_empty_queues(
     assert queues.length() == 1
 
 
+def test_busy_sees_running_and_waiting_tasks_of_a_subject_in_every_queue(
+    queues: TaskQueues,
+) -> None:
+    queues.put(run("a"))
+    queues.put(Task(TaskType.MODULE_HOOK_RUN, "b:hooks/h.sh", queue="named", module="b"))
+    assert queues.busy("a") and queues.busy("b") and not queues.busy("c")
+    task = queues.next_ready()
+    assert task is not None and queues.busy("a"), "running"
+    queues.done(task)
+    assert not queues.busy("a")
+    queues.put(Task(TaskType.CONVERGE))
+    assert queues.busy(TaskType.CONVERGE.value)
+
+
 def test_pending_module_run_is_coalesced_but_a_running_one_is_not(queues: TaskQueues) -> None:
     assert queues.put(run("a"))
     assert not queues.put(run("a"))

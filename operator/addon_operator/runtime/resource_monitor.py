@@ -130,7 +130,7 @@ class ResourceMonitor:
         for runtime in self._state.known():
             if self._stop.is_set() or self._converging():
                 break
-            if not self._watched(runtime) or self._busy(runtime.name):
+            if not self._watched(runtime) or self._queues.busy(runtime.name):
                 continue
             logger = bind(log, module=runtime.name)
             checked += 1
@@ -198,7 +198,7 @@ class ResourceMonitor:
         """Whether what was seen may be out of date: a task started meanwhile (hooks and Helm
         delete objects on purpose), or one started and ended (a delete uninstalled the
         release, a run upgraded it), the module is no longer watched, or the operator stops."""
-        return (self._stop.is_set() or self._busy(runtime.name) or self._converging()
+        return (self._stop.is_set() or self._queues.busy(runtime.name) or self._converging()
                 or not self._watched(runtime) or runtime.status.release != release)
 
     def _delay(self) -> float:
@@ -211,13 +211,5 @@ class ResourceMonitor:
                 and status.enabled is True and not status.settings_problems
                 and status.release is not None)
 
-    def _busy(self, module: str) -> bool:
-        """Whether `module` has a task running or pending in any queue."""
-        if self._queues.running(module):
-            return True
-        return any(task.type.module_scoped and task.subject == module
-                   for queue in self._queues.lengths() for task in self._queues.pending(queue))
-
     def _converging(self) -> bool:
-        return self._queues.running(TaskType.CONVERGE.value) or any(
-            task.type is TaskType.CONVERGE for task in self._queues.pending())
+        return self._queues.busy(TaskType.CONVERGE.value)   # the subject of a converge task
