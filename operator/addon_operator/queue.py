@@ -3,9 +3,10 @@
 Upstream runs every module task through one `main` queue (plus named queues for hook bindings)
 and a failing task stays at the head of its queue, blocking everything behind it. We keep the
 queues and the task vocabulary (reference/addon-operator.md section 5) but isolate failures
-(DESIGN.md section 4.4): a failed task goes back to its queue with an exponential backoff delay
-and the tasks behind it run meanwhile; a per-key counter of consecutive failures tells the status
-writer when a module is `Stalled`.
+(docs/modules.md, "Failures and retries"): a failed task goes back to its queue with an
+exponential backoff delay and the tasks behind it run meanwhile — except the later runs of the
+same hook, which wait for it, so a hook always sees its binding contexts in the order they came;
+a per-key counter of consecutive failures tells the status writer when a module is `Stalled`.
 
 The runtime's workers call `get()` (or `next_ready()`), run the task and report `done()` or
 `failed()`; controllers and the converge phase machine call `put()`. The queue is pure logic
@@ -26,7 +27,7 @@ import itertools
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from enum import Enum
@@ -48,20 +49,18 @@ class TaskType(str, Enum):
     """The closed set of task kinds (upstream names; see reference section 5.1).
 
     Left out on purpose: `ApplyKubeConfigValues` (config arrives through the CR controllers as
-    converge and module-run tasks), `ModuleEnsureHooks` (conversion webhooks are not served) and
-    `ParallelModuleRun` (equal-weight runs are spread over workers by the runtime).
+    converge and module-run tasks), `ModuleEnsureHooks` (conversion webhooks are not served),
+    `ParallelModuleRun` (equal-weight runs are spread over workers by the runtime), the global
+    `...EnableScheduleBindings` / `...EnableKubernetesBindings` / `...WaitKubernetesSynchronization`
+    steps (the start-up converge does them inline), `ModuleEnsureCRDs` (part of a module run) and
+    `ModulePurge` (`DiscoverHelmReleases` purges in one task, never retried, as upstream).
     """
 
     CONVERGE = "ConvergeModules"
     GLOBAL_HOOK_RUN = "GlobalHookRun"
-    GLOBAL_HOOK_ENABLE_SCHEDULE_BINDINGS = "GlobalHookEnableScheduleBindings"
-    GLOBAL_HOOK_ENABLE_KUBERNETES_BINDINGS = "GlobalHookEnableKubernetesBindings"
-    GLOBAL_HOOK_WAIT_KUBERNETES_SYNCHRONIZATION = "GlobalHookWaitKubernetesSynchronization"
-    MODULE_ENSURE_CRDS = "ModuleEnsureCRDs"
     MODULE_RUN = "ModuleRun"
     MODULE_HOOK_RUN = "ModuleHookRun"
     MODULE_DELETE = "ModuleDelete"
-    MODULE_PURGE = "ModulePurge"
     DISCOVER_RELEASES = "DiscoverHelmReleases"
 
     @property
@@ -69,16 +68,8 @@ class TaskType(str, Enum):
         """Whether the task works on one module (and so must not overlap its other tasks)."""
         return self in _MODULE_SCOPED
 
-    @property
-    def retried(self) -> bool:
-        """Upstream never retries a purge of an unknown release; everything else is retried."""
-        return self is not TaskType.MODULE_PURGE
 
-
-_MODULE_SCOPED = frozenset(
-    {TaskType.MODULE_ENSURE_CRDS, TaskType.MODULE_RUN, TaskType.MODULE_HOOK_RUN,
-     TaskType.MODULE_DELETE}
-)
+_MODULE_SCOPED = frozenset({TaskType.MODULE_RUN, TaskType.MODULE_HOOK_RUN, TaskType.MODULE_DELETE})
 # What a MODULE_DELETE makes pointless: work on a module that is being disabled.
 _CANCELLED_BY_DELETE = frozenset({TaskType.MODULE_RUN, TaskType.MODULE_HOOK_RUN})
 # What compaction merges: hook runs (their key names the hook).
@@ -89,8 +80,8 @@ _ids = itertools.count(1)
 
 @dataclass(frozen=True)
 class Task:
-    """One unit of work. `key` is the module name (module tasks), the hook name (hook runs), the
-    release name (purge) or empty (converge, discovery); `module` names the owning module of a
+    """One unit of work. `key` is the module name (module tasks), the hook name (hook runs) or
+    empty (converge, discovery); `module` names the owning module of a
     `MODULE_HOOK_RUN` (for the other module tasks it defaults to `key`)."""
 
     type: TaskType
@@ -176,7 +167,6 @@ class TaskQueues:
         self._running: dict[int, Task] = {}
         self._cancelled: set[int] = set()
         self._failures: dict[str, int] = {}
-        self._last_error: dict[str, str] = {}
         self._closed = False
 
     # ---- producers -------------------------------------------------------------------------
@@ -203,12 +193,6 @@ class TaskQueues:
                 self._compact_if_flooded(task, entries)
             self._cond.notify_all()  # a new task, or a backed-off one made ready
             return queued
-
-    def put_all(self, tasks: Iterable[Task], *, head: bool = False) -> list[bool]:
-        """`put()` each task, keeping their given order even when inserting at the head."""
-        ordered = list(tasks)
-        results = [self.put(task, head=head) for task in (reversed(ordered) if head else ordered)]
-        return list(reversed(results)) if head else results
 
     def ensure(self, queue: str) -> None:
         """Create an empty named queue (so its length is reported before its first task)."""
@@ -261,18 +245,16 @@ class TaskQueues:
         with self._measured(task.queue, "RemoveFirst"), self._cond:
             self._finish(task)
             self._failures.pop(task.failure_key, None)
-            self._last_error.pop(task.failure_key, None)
 
-    def failed(self, task: Task, error: str) -> float | None:
-        """The task failed with `error`: count the failure and put the task back at the head of
-        its queue, ready after the backoff delay, which is returned. Returns None when the task
-        is not retried (a MODULE_PURGE, or a run cancelled by a MODULE_DELETE meanwhile)."""
+    def failed(self, task: Task) -> float | None:
+        """The task failed: count the failure and put the task back at the head of its queue,
+        ready after the backoff delay, which is returned. Returns None when the task is not
+        retried (a run cancelled by a MODULE_DELETE meanwhile, or the queue is closed)."""
         with self._measured(task.queue, "Requeue"), self._cond:
             cancelled = self._finish(task)
             count = self._failures.get(task.failure_key, 0) + 1
             self._failures[task.failure_key] = count
-            self._last_error[task.failure_key] = error
-            if cancelled or not task.type.retried or self._closed:
+            if cancelled or self._closed:
                 return None
             delay = backoff_delay(count, self.settings)
             self._queues.setdefault(task.queue, []).insert(
@@ -315,14 +297,6 @@ class TaskQueues:
         """Consecutive failures of `key` since its last success."""
         with self._cond:
             return self._failures.get(key, 0)
-
-    def stalled(self, key: str) -> bool:
-        with self._cond:
-            return self._failures.get(key, 0) >= self.settings.stall_after
-
-    def last_error(self, key: str) -> str | None:
-        with self._cond:
-            return self._last_error.get(key)
 
     @contextmanager
     def _measured(self, queue: str, action: str) -> Iterator[None]:
@@ -387,16 +361,24 @@ class TaskQueues:
         entries = self._queues.setdefault(queue, [])
         now = self._clock()
         busy = {t.subject for t in self._running.values()}
+        held: set[tuple[TaskType, str]] = set()   # hooks whose earlier run is not taken yet
         for index, entry in enumerate(entries):
-            if entry.ready_at <= now and entry.task.subject not in busy:
-                del entries[index]
-                if entry.task.type is TaskType.CONVERGE:
-                    self._drop_adjacent_converges(entries, index)
-                self._running[entry.task.id] = entry.task
-                if self._observer is not None:
-                    self._observer.waited(entry.task, now - entry.ready_at)
-                    self._observer.action(queue, "GetFirst", self._clock() - now)
-                return entry.task
+            task = entry.task
+            ordered = task.type in _COMPACTABLE
+            if ordered and (task.type, task.key) in held:
+                continue   # a hook's binding contexts are run in the order they came
+            if entry.ready_at > now or task.subject in busy:
+                if ordered:
+                    held.add((task.type, task.key))
+                continue
+            del entries[index]
+            if task.type is TaskType.CONVERGE:
+                self._drop_adjacent_converges(entries, index)
+            self._running[task.id] = task
+            if self._observer is not None:
+                self._observer.waited(task, now - entry.ready_at)
+                self._observer.action(queue, "GetFirst", self._clock() - now)
+            return task
         return None
 
     @staticmethod

@@ -69,14 +69,6 @@ def test_fifo_with_head_insertion_and_named_queues(queues: TaskQueues) -> None:
     assert queues.next_ready("slow") == hook
 
 
-def test_put_all_at_head_keeps_the_given_order(queues: TaskQueues) -> None:
-    tail = run("z")
-    queues.put(tail)
-    first, second = Task(TaskType.GLOBAL_HOOK_RUN, "h1"), Task(TaskType.GLOBAL_HOOK_RUN, "h2")
-    assert queues.put_all([first, second], head=True) == [True, True]
-    assert queues.pending() == [first, second, tail]
-
-
 def test_length_counts_the_running_task_and_ensure_creates_empty_queues(
     queues: TaskQueues,
 ) -> None:
@@ -166,7 +158,7 @@ def test_a_failed_task_does_not_block_its_queue(queues: TaskQueues, clock: FakeC
     queues.put(failing)
     queues.put(other)
     assert queues.next_ready() == failing
-    assert queues.failed(failing, "hook exited 1") == 5
+    assert queues.failed(failing) == 5
     assert queues.pending() == [failing, other], "back at the head, delayed"
     assert queues.next_ready() == other
     queues.done(other)
@@ -184,25 +176,13 @@ def test_failures_count_until_stalled_and_success_resets(
     for _ in range(5):
         taken = queues.next_ready()
         assert taken == task
-        delays.append(queues.failed(task, "boom"))
+        delays.append(queues.failed(task))
         clock.now += 60
     assert delays == [5, 10, 20, 40, 60], "still retried at the cap"
-    assert queues.failures("bad") == 5 and queues.stalled("bad")
-    assert queues.last_error("bad") == "boom"
+    assert queues.failures("bad") == 5
     assert queues.next_ready() == task
     queues.done(task)
-    assert queues.failures("bad") == 0 and not queues.stalled("bad")
-    assert queues.last_error("bad") is None
-
-
-def test_stalled_after_the_configured_number_of_failures(queues: TaskQueues) -> None:
-    task = run("m")
-    queues.put(task)
-    for expected in (False, False, True):
-        queues.failed(take(queues), "x")
-        assert queues.stalled("m") is expected
-        queues.remove(lambda t: True)
-        queues.put(task)
+    assert queues.failures("bad") == 0
 
 
 class Heard:
@@ -227,7 +207,7 @@ def test_observer_hears_ready_waits_and_each_operation(clock: FakeClock) -> None
     queues.put(task)
     queues.put(Task(TaskType.GLOBAL_HOOK_RUN, "h", queue="hooks"), head=True)
     clock.now += 7
-    queues.failed(take(queues), "boom")   # due again in 5 s
+    queues.failed(take(queues))   # due again in 5 s
     clock.now += 5 + 2
     queues.done(take(queues))
     assert heard.waits == [("a", 7), ("a", 2)], "waiting out the backoff is not waiting"
@@ -235,7 +215,7 @@ def test_observer_hears_ready_waits_and_each_operation(clock: FakeClock) -> None
         ("main", "AddLast", 0), ("hooks", "AddFirst", 0), ("main", "GetFirst", 0),
         ("main", "Requeue", 0), ("main", "GetFirst", 0), ("main", "RemoveFirst", 0)]
     queues.put(run("b"))
-    queues.failed(take(queues), "boom")
+    queues.failed(take(queues))
     clock.now += 1
     assert not queues.put(run("b")), "coalesced: the backed-off twin is ready from now"
     clock.now += 3
@@ -246,7 +226,7 @@ def test_observer_hears_ready_waits_and_each_operation(clock: FakeClock) -> None
 def test_new_module_run_wakes_a_backed_off_one(queues: TaskQueues, clock: FakeClock) -> None:
     task = run("m")
     queues.put(task)
-    queues.failed(take(queues), "invalid settings")
+    queues.failed(take(queues))
     assert queues.next_ready() is None
     assert not queues.put(run("m")), "coalesced into the backed-off task"
     assert queues.next_ready() == task, "the changed input is tried now, not after the backoff"
@@ -255,7 +235,7 @@ def test_new_module_run_wakes_a_backed_off_one(queues: TaskQueues, clock: FakeCl
 
 def test_module_delete_cancels_pending_and_backed_off_work(queues: TaskQueues) -> None:
     queues.put(run("m"))
-    queues.failed(take(queues), "x")
+    queues.failed(take(queues))
     queues.put(Task(TaskType.MODULE_HOOK_RUN, "m/hooks/h", queue="q", module="m"))
     queues.put(run("other"))
     delete = Task(TaskType.MODULE_DELETE, "m")
@@ -273,7 +253,7 @@ def test_module_delete_stops_a_running_run_from_being_retried(queues: TaskQueues
     running = queues.next_ready()
     assert running is not None
     queues.put(Task(TaskType.MODULE_DELETE, "m"))
-    assert queues.failed(running, "x") is None
+    assert queues.failed(running) is None
     assert [t.type for t in queues.pending()] == [TaskType.MODULE_DELETE]
 
 
@@ -282,14 +262,6 @@ def test_disable_then_enable_then_disable_leaves_one_delete(queues: TaskQueues) 
     queues.put(run("m"))
     assert not queues.put(Task(TaskType.MODULE_DELETE, "m"))
     assert [t.type for t in queues.pending()] == [TaskType.MODULE_DELETE]
-
-
-def test_purge_is_never_retried(queues: TaskQueues) -> None:
-    queues.put(Task(TaskType.MODULE_PURGE, "old-release"))
-    task = queues.next_ready()
-    assert task is not None
-    assert queues.failed(task, "uninstall failed") is None
-    assert queues.pending() == []
 
 
 def test_done_of_a_task_that_is_not_running_names_it(queues: TaskQueues) -> None:
@@ -301,7 +273,7 @@ def test_get_waits_for_the_backoff_by_the_injected_clock(
     queues: TaskQueues, clock: FakeClock
 ) -> None:
     queues.put(run("m"))
-    queues.failed(take(queues), "x")
+    queues.failed(take(queues))
     started = clock.now
     assert queues.get(timeout=2) is None
     assert clock.now == started + 2
@@ -333,7 +305,7 @@ def test_close_wakes_waiting_workers_and_refuses_new_tasks() -> None:
 def test_a_waiting_worker_wakes_when_a_backed_off_run_is_made_ready() -> None:
     queues = TaskQueues(QueueSettings(initial_delay=300))
     queues.put(run("m"))
-    queues.failed(take(queues), "x")
+    queues.failed(take(queues))
     got: list[Task | None] = []
     worker = threading.Thread(target=lambda: got.append(queues.get(timeout=20)))
     worker.start()
@@ -405,3 +377,29 @@ def test_compaction_never_mixes_global_and_module_hook_runs(clock: FakeClock) ->
     assert [(t.type, t.payload["ns"]) for t in merged] == [
         (TaskType.MODULE_HOOK_RUN, tuple(range(COMPACTION_THRESHOLD))),
         (TaskType.GLOBAL_HOOK_RUN, tuple(range(COMPACTION_THRESHOLD)))], merged
+
+
+def test_a_hooks_later_runs_wait_for_its_failed_run_to_be_retried(
+    queues: TaskQueues, clock: FakeClock
+) -> None:
+    """Binding contexts arrive in order after a failure: while a hook's failed run waits out
+    its backoff, the runs queued behind it (later events of the same hook) wait too; other
+    hooks and modules go on."""
+    def hook_run(hook: str, event: int) -> Task:
+        return Task(TaskType.MODULE_HOOK_RUN, f"m:{hook}", module="m",
+                    payload={"event": event})
+
+    first = hook_run("pods", 1)
+    queues.put(first)
+    assert take(queues) == first
+    assert queues.failed(first) == 5
+    later, other = hook_run("pods", 2), Task(TaskType.MODULE_RUN, "n")
+    queues.put(later)
+    queues.put(other)
+    assert queues.next_ready() == other, "other work goes on during the backoff"
+    queues.done(other)
+    assert queues.next_ready() is None, "event 2 of the hook must not overtake event 1"
+    clock.now += 5
+    assert take(queues) == first, "the retry comes first"
+    queues.done(first)
+    assert take(queues) == later

@@ -6,7 +6,7 @@ operation) and `task_wait_in_queue_seconds_total{module,hook,binding,queue}` (se
 waited, ready, before a worker took it) with upstream's labels (addon-operator's
 `UpdateWaitInQueueMetric`, reference addon-operator.md 8.1): `binding` is the task type, or the
 binding name for hook runs; `hook` is the hook of global hook tasks and of module hook runs;
-`module` is the module of module runs, deletes, hook runs and purges; the others are "".
+`module` is the module of module runs, deletes and hook runs; the others are "".
 """
 
 from __future__ import annotations
@@ -15,14 +15,7 @@ from addon_operator.bindings import RunRequest
 from addon_operator.metrics import OperatorMetrics
 from addon_operator.queue import Task, TaskType
 
-_GLOBAL_HOOK_TASKS = frozenset({
-    TaskType.GLOBAL_HOOK_RUN, TaskType.GLOBAL_HOOK_ENABLE_SCHEDULE_BINDINGS,
-    TaskType.GLOBAL_HOOK_ENABLE_KUBERNETES_BINDINGS,
-    TaskType.GLOBAL_HOOK_WAIT_KUBERNETES_SYNCHRONIZATION,
-})
-_MODULE_TASKS = frozenset({
-    TaskType.MODULE_RUN, TaskType.MODULE_DELETE, TaskType.MODULE_HOOK_RUN, TaskType.MODULE_PURGE,
-})
+_MODULE_TASKS = frozenset({TaskType.MODULE_RUN, TaskType.MODULE_DELETE, TaskType.MODULE_HOOK_RUN})
 _HOOK_RUNS = frozenset({TaskType.GLOBAL_HOOK_RUN, TaskType.MODULE_HOOK_RUN})
 
 
@@ -44,7 +37,7 @@ class QueueMetrics:
 def wait_labels(task: Task) -> dict[str, str]:
     """The `task_wait_in_queue_seconds_total` labels of `task` (see the module docstring)."""
     labels = {"module": "", "hook": "", "binding": task.type.value, "queue": task.queue}
-    if task.type in _GLOBAL_HOOK_TASKS or task.type is TaskType.MODULE_HOOK_RUN:
+    if task.type in _HOOK_RUNS:
         labels["hook"] = task.key
     if task.type in _MODULE_TASKS:
         labels["module"] = task.module or task.key

@@ -188,6 +188,6 @@ class Workers:
         if error is None:
             self._queues.done(task)
             return
-        delay = self._queues.failed(task, error.message)
+        delay = self._queues.failed(task)
         retry = f"retry in {delay:g}s" if delay is not None else "not retried"
         logger.warning("task failed (%s): %s", retry, error.message)

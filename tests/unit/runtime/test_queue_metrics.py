@@ -34,8 +34,8 @@ def hook_run(hook: HookRef, binding: str, queue: str = "main") -> Task:
      {"module": "", "hook": "tick.sh", "binding": "every-minute", "queue": "main"}),
     (Task(TaskType.MODULE_RUN, key="demo"),
      {"module": "demo", "hook": "", "binding": "ModuleRun", "queue": "main"}),
-    (Task(TaskType.MODULE_PURGE, key="old"),
-     {"module": "old", "hook": "", "binding": "ModulePurge", "queue": "main"}),
+    (Task(TaskType.MODULE_DELETE, key="old"),
+     {"module": "old", "hook": "", "binding": "ModuleDelete", "queue": "main"}),
     (Task(TaskType.CONVERGE),
      {"module": "", "hook": "", "binding": "ConvergeModules", "queue": "main"}),
 ])
