@@ -3,7 +3,7 @@
 Upstream runs every module task through one `main` queue (plus named queues for hook bindings)
 and a failing task stays at the head of its queue, blocking everything behind it. We keep the
 queues and the task vocabulary (reference/addon-operator.md section 5) but isolate failures
-(docs/modules.md, "Failures and retries"): a failed task goes back to its queue with an
+(docs/hooks.md, "Failures, `allowFailure` and timeouts"): a failed task goes back to its queue with an
 exponential backoff delay and the tasks behind it run meanwhile — except the later runs of the
 same hook, which wait for it, so a hook always sees its binding contexts in the order they came;
 a per-key counter of consecutive failures tells the status writer when a module is `Stalled`.
@@ -117,7 +117,7 @@ class QueueSettings:
 def backoff_delay(failures: int, settings: QueueSettings) -> float:
     """Delay before retry number `failures` (1 = first failure): 5 s, 10 s, 20 s ... capped."""
     exponent = min(max(failures - 1, 0), 62)
-    return min(settings.initial_delay * (2 ** exponent), settings.max_delay)
+    return min(settings.initial_delay * (2.0 ** exponent), settings.max_delay)
 
 
 @dataclass

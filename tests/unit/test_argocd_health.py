@@ -72,7 +72,8 @@ def test_cases_cover_every_health_status_a_script_can_return() -> None:
 def _module(**changes: Any) -> dict[str, Any]:
     release = ReleaseInfo("echo-server", "addon-operator", 2, "deployed", "echo-server", "0.1.0")
     fields: dict[str, Any] = {
-        "name": "echo-server", "generation": 4, "enabled": True, "settings_problems": [],
+        "name": "echo-server", "generation": 4, "observed_generation": 4,
+        "applied_generation": 4, "enabled": True, "settings_problems": [],
         "release": release,
     }
     fields.update(changes)

@@ -169,19 +169,19 @@ def producible_reasons() -> set[str]:
     for known, suspended, enabled, problems, failure, count, busy in itertools.product(
             (True, False), (True, False), (None, True, False), (None, [], ["x: bad"]), failures,
             (1, 5), (True, False)):
-        state = ModuleState("m", 1, module_known=known, suspended=suspended, enabled=enabled,
+        state = ModuleState("m", 1, observed_generation=1, applied_generation=1, module_known=known, suspended=suspended, enabled=enabled,
                             settings_problems=problems, last_error=failure,
                             consecutive_failures=count, reconciling=busy)
         statuses.append(build_module_status(state, None, now))
     for chart, release, helm_reason in itertools.product((True, False), releases, helm_reasons):
-        state = ModuleState("m", 1, enabled=True, has_chart=chart, release=release,
+        state = ModuleState("m", 1, observed_generation=1, applied_generation=1, enabled=True, has_chart=chart, release=release,
                             helm_reason=helm_reason)
         statuses.append(build_module_status(state, None, now))
     for hooks, enabled in itertools.product(hook_sets(), (None, True, False)):
-        statuses.append(build_module_status(ModuleState("m", 1, enabled=enabled, hooks=hooks),
+        statuses.append(build_module_status(ModuleState("m", 1, observed_generation=1, applied_generation=1, enabled=enabled, hooks=hooks),
                                             None, now))
     for reason in enablement.Reason:
-        state = ModuleState("m", 1, enabled=True, enabled_reason=reason)
+        state = ModuleState("m", 1, observed_generation=1, applied_generation=1, enabled=True, enabled_reason=reason)
         statuses.append(build_module_status(state, None, now))
     for problems, failure, count, busy, converged, hooks in itertools.product(
             (None, [], ["x: bad"]), failures, (1, 5), (True, False), (True, False), hook_sets()):

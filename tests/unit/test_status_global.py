@@ -87,7 +87,8 @@ def test_ready_global_status_shape() -> None:
 
 def test_module_counts_from_module_statuses() -> None:
     def module(**kw: Any) -> dict[str, Any]:
-        return build_module_status(ModuleState(name="m", generation=1, **kw), None, NOW)
+        return build_module_status(ModuleState(name="m", generation=1, observed_generation=1,
+                                               applied_generation=1, **kw), None, NOW)
 
     statuses = [
         module(enabled=True, has_chart=False, settings_problems=[]),             # Ready

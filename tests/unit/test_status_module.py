@@ -53,7 +53,8 @@ def failed_hook() -> HookState:
 
 def state(**overrides: Any) -> ModuleState:
     base: dict[str, Any] = dict(
-        name="echo", generation=3, weight=100, enabled=True, enabled_reason="ModuleSpec",
+        name="echo", generation=3, observed_generation=3, applied_generation=3,
+        run_generation=3, weight=100, enabled=True, enabled_reason="ModuleSpec",
         enabled_message="spec.enabled is true", settings_problems=[], release=deployed(),
         helm_reason="UpgradeSucceeded", hooks={"hooks/prepare": ok_hook()},
     )
@@ -104,6 +105,13 @@ CASES = [
      "Failed", ("False", "InvalidSettings"), "Failed", False),
     ("unknown module", state(module_known=False, weight=None, enabled=None, release=None, hooks={}),
      "Unknown", ("False", "UnknownModule"), "Failed", False),
+    ("settings changed, the last run was of the generation before",
+     state(observed_generation=3, generation=3, applied_generation=2),
+     "Reconciling", ("Unknown", "Progressing"), "InProgress", False),
+    ("disabled, the newest generation not decided yet",
+     state(enabled=False, enabled_reason="Default", release=None, hooks={},
+           observed_generation=2),
+     "Reconciling", ("Unknown", "Progressing"), "InProgress", False),
 ]
 
 
@@ -303,3 +311,24 @@ def test_a_binding_that_cannot_be_set_up_shows_in_the_hook_entry() -> None:
         'exit status 1; binding widgets: kind "Widget" is not served by the API')
     hook.binding_problems.clear()
     assert hook_entry(hook)["message"] == "exit status 1"
+
+
+def test_a_newer_generation_waiting_for_its_run_is_never_ready() -> None:
+    """Generation 4 was seen while the run of generation 3's snapshot went on: that run's
+    success is not generation 4's. Ready is not True, Reconciling is, every condition says
+    which generation it is true for, and observedGeneration stays the snapshot's."""
+    status = build_module_status(state(generation=4), None, NOW)
+    by_type = conds(status)
+    assert status["observedGeneration"] == 3
+    assert (by_type["Ready"]["status"], by_type["Ready"]["observedGeneration"]) == ("Unknown", 4)
+    assert (by_type["Reconciling"]["status"], by_type["Reconciling"]["observedGeneration"]) \
+        == ("True", 4)
+    assert by_type["SettingsValid"]["observedGeneration"] == 4, "decided when the spec is seen"
+    assert by_type["HelmReleased"]["observedGeneration"] == 3, "the last run's snapshot"
+    assert by_type["HooksSucceeded"]["observedGeneration"] == 3
+    assert kstatus.compute(obj(status, generation=4)).status == "InProgress"
+    assert kstatus.condition_met(obj(status, generation=4), "Ready") is False
+    done = build_module_status(state(generation=4, observed_generation=4, applied_generation=4,
+                                     run_generation=4), status, LATER)
+    assert conds(done)["Ready"]["status"] == "True"
+    assert {c["observedGeneration"] for c in done["conditions"]} == {4}

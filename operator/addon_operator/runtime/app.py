@@ -152,7 +152,8 @@ class Operator:
             bindings,
         )
         controllers = Controllers(kube, state, writer, request=handlers.request, stop=stop,
-                                  sleep=time.sleep, heartbeats=heartbeats)
+                                  sleep=time.sleep, metrics=metrics,
+                                  heartbeats=heartbeats)
         modules_rv, globals_rv = controllers.seed()
         handlers.request(Request(full=True, startup=True))
         writer.global_config()

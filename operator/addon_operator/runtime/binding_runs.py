@@ -186,7 +186,9 @@ class BindingRuns:
             return
         contexts = render_contexts(self.bindings.contexts(ref, runs), spec.config.version)
         enabled_before = dict(self._state.global_.dynamic_enabled)
-        changed = self._hooks.run_one(spec, runtime, contexts, request.binding,
+        inputs = (self._state.global_inputs() if runtime is None
+                  else self._state.module_inputs(runtime))
+        changed = self._hooks.run_one(spec, runtime, inputs, contexts, request.binding,
                                       str(task.payload.get("activation", "")),
                                       allow_failure=all(r.allow_failure for r in runs),
                                       queue=task.queue)

@@ -11,8 +11,10 @@ the operator's own status writes never trigger work:
   `suspend` all go through enablement); a deleted Module resets the module to its defaults and
   is created again, empty, so `kubectl get modules` keeps listing every module;
 - a GlobalConfig change asks for a full converge.
-Settings are checked against the config schema as a spec is applied (`state.take_settings`):
-invalid ones are kept for the status only, the values go on with the last good ones.
+Settings are checked against the config schema as a spec is applied (`state.take_settings`),
+so `SettingsValid` is true for the generation it is stamped with from the moment that
+generation is seen: invalid ones are kept for the status only (and that decision is the
+generation's observed one), the values go on with the last good ones.
 A watch that fails in any way is logged and started again, from a fresh list, after a pause;
 the watch threads are started by `Heartbeats.start`, so one that dies anyway is reported by
 `/healthz`, while one that ends because the operator stops is not. The operator never writes
@@ -29,6 +31,7 @@ from functools import partial
 from typing import Any, Protocol
 
 from addon_operator.httpserver import Heartbeats
+from addon_operator.metrics import OperatorMetrics
 from addon_operator.kube import (
     DELETED, GLOBAL_CONFIGS, MODULES, RELIST, SYNC, Conflict, KubeError, Listing, Resource,
     WatchEvent,
@@ -59,8 +62,10 @@ def empty_object(kind: str, name: str) -> dict[str, Any]:
 class Controllers:
     def __init__(self, kube: ControllerPort, state: RuntimeState, writer: StatusWriter, *,
                  request: Callable[[Request], None], stop: threading.Event,
-                 sleep: Callable[[float], None], heartbeats: Heartbeats | None = None) -> None:
+                 sleep: Callable[[float], None], metrics: OperatorMetrics,
+                 heartbeats: Heartbeats | None = None) -> None:
         self._kube = kube
+        self._metrics = metrics
         self._state = state
         self._writer = writer
         self._request = request
@@ -114,14 +119,25 @@ class Controllers:
             return runtime
         spec = obj.get("spec") or {}
         with self._state.lock:
-            take_settings(runtime, spec.get("settings"))
+            problems = take_settings(runtime, spec.get("settings"))
             runtime.spec_enabled = spec.get("enabled")
             runtime.suspend = bool(spec.get("suspend"))
             runtime.generation = generation
-            runtime.status.generation = generation
-            runtime.status.suspended = runtime.suspend
-            runtime.status.reconciling = runtime.module is not None and not runtime.suspend
+            status = runtime.status
+            status.generation = generation
+            status.suspended = runtime.suspend
+            status.reconciling = runtime.module is not None and not runtime.suspend
+            if runtime.module is None or (problems and not runtime.suspend):
+                status.observed_generation = generation   # decided now: no run will come
+        if problems and runtime.module is not None:
+            self._invalid(f"module {runtime.name}", generation, problems)
         return runtime
+
+    def _invalid(self, owner: str, generation: int, problems: list[str]) -> None:
+        """Invalid settings of a new generation: logged (paths and rules only) and counted."""
+        log.warning("%s: invalid settings in generation %d, going on with the last good ones: "
+                    "%s", owner, generation, "; ".join(problems))
+        self._metrics.config_values_errors_total.inc()
 
     def apply_global(self, obj: dict[str, Any]) -> bool:
         """Take GlobalConfig/global's spec into the state; True when its generation is new."""
@@ -132,10 +148,12 @@ class Controllers:
         if generation == g.generation:
             return False
         with self._state.lock:
-            take_settings(g, (obj.get("spec") or {}).get("settings"))
+            problems = take_settings(g, (obj.get("spec") or {}).get("settings"))
             g.generation = generation
             g.status.generation = generation
             g.status.reconciling = True
+        if problems:
+            self._invalid("GlobalConfig global", generation, problems)
         return True
 
     # ---- watching --------------------------------------------------------------------------

@@ -3,8 +3,8 @@
 Called by the task handlers for a `ConvergeModules` task. It takes the pending `Request` from
 the state (so coalesced converge tasks lose nothing) and:
 
-1. checks the global settings; invalid ones mark only GlobalConfig (`SettingsValid=False`)
-   and everything goes on with the last good global values (at start with none: the defaults),
+1. takes the global settings' check (made by the controllers when the spec was seen); invalid
+   ones mark only GlobalConfig (`SettingsValid=False`) and everything goes on with the last good global values (at start with none: the defaults),
    so enabling, disabling and running modules never wait for a fixed GlobalConfig;
 2. on the first converge after start, runs the global `onStartup` hooks, then starts the global
    hooks' kubernetes and schedule bindings and waits for their Synchronization;
@@ -121,12 +121,7 @@ class Converger:
         g = self._state.global_
         activation = (OPERATOR_STARTUP if request.startup
                       else GLOBAL_CHANGED if request.full else MODULE_CHANGED)
-        problems = g.settings_problems()
-        if problems and problems != g.status.settings_problems:
-            log.warning("invalid global settings, going on with the last good ones: %s",
-                        "; ".join(problems))
-            self._metrics.config_values_errors_total.inc()
-        g.status.settings_problems = problems
+        g.status.settings_problems = g.settings_problems()   # as the controllers found them
         if request.startup and not self._started:
             self._hooks.run_global("onStartup", activation)
             self._started = True
@@ -192,7 +187,8 @@ class Converger:
 
     def plan(self, decisions: list[Decision], request: Request, activation: str) -> Plan:
         """Record the decisions and choose the tasks; modules in scope that need no task stop
-        showing `Reconciling`. Suspended modules are left exactly as they are."""
+        showing `Reconciling`, and the decision is their observed generation's (a module that
+        runs gets it from its run's snapshot). Suspended modules are left as they are."""
         deletes: list[Task] = []
         runs: list[Task] = []
         pending_deletes = {t.key for t in self._queues.pending()
@@ -201,6 +197,7 @@ class Converger:
             rt = self._state.modules[decision.module]
             if rt.suspend:
                 recall_release(rt, self._helm)   # its status was rebuilt at start
+                rt.status.observed_generation = rt.generation   # decided: nothing runs
                 self._writer.module(rt)  # phase Suspended, also for one suspended from the start
                 continue
             previous = rt.status.enabled
@@ -219,8 +216,10 @@ class Converger:
                 # again (the new task coalesces with it), so it still goes before the runs.
                 deletes.append(Task(TaskType.MODULE_DELETE, key=rt.name,
                                     payload={**payload, "startup": previous is None}))
-            elif in_scope:
+            elif in_scope or (not decision.enabled
+                              and rt.status.observed_generation != rt.generation):
                 rt.status.reconciling = False
+                rt.status.observed_generation = rt.generation   # decided: nothing to run
                 self._writer.module(rt)
         deletes.reverse()
         return Plan(deletes, runs)

@@ -24,7 +24,7 @@ from collections.abc import Callable, Mapping
 from contextlib import nullcontext
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any, Literal, NoReturn
 
 from addon_operator.hooks import HookConfig, HookConfigError, load_hook_config
 from addon_operator.hooks.contexts import ON_STARTUP, lifecycle_contexts
@@ -44,7 +44,7 @@ from addon_operator.values import (
 
 from .errors import RunFailed
 from .events import EventRecorder
-from .state import GlobalRuntime, ModuleRuntime, RuntimeState
+from .state import GlobalRuntime, ModuleRuntime, RunInputs, RuntimeState
 
 log = logging.getLogger(__name__)
 
@@ -138,15 +138,19 @@ class LifecycleHooks:
     # ---- runs ------------------------------------------------------------------------------
 
     def run_global(self, binding: str, activation: str) -> None:
-        """Run lifecycle `binding` of every global hook that has it."""
+        """Run lifecycle `binding` of every global hook that has it, on one snapshot."""
+        inputs = self._state.global_inputs()
         for spec in ordered(self._state.global_.hooks, binding):
-            self.run_one(spec, None, self.lifecycle(spec, None, binding), binding, activation)
-
-    def run_module(self, runtime: ModuleRuntime, binding: str, activation: str) -> None:
-        """Run lifecycle `binding` of every hook of the module that has it (hooks configured)."""
-        for spec in ordered(runtime.hooks or [], binding):
-            self.run_one(spec, runtime, self.lifecycle(spec, runtime.name, binding), binding,
+            self.run_one(spec, None, inputs, self.lifecycle(spec, None, binding), binding,
                          activation)
+
+    def run_module(self, runtime: ModuleRuntime, inputs: RunInputs, binding: str,
+                   activation: str) -> None:
+        """Run lifecycle `binding` of every hook of the module that has it (hooks configured),
+        on the run's snapshot `inputs`."""
+        for spec in ordered(runtime.hooks or [], binding):
+            self.run_one(spec, runtime, inputs, self.lifecycle(spec, runtime.name, binding),
+                         binding, activation)
 
     def lifecycle(self, spec: HookSpec, module: str | None, binding: str) -> list[dict[str, Any]]:
         """The rendered contexts of a lifecycle run; `snapshots` carry the hook's kubernetes
@@ -154,35 +158,38 @@ class LifecycleHooks:
         snapshots = None if binding == ON_STARTUP else self.snapshots(spec, module)
         return lifecycle_contexts(binding, spec.config.version, snapshots=snapshots)
 
-    def run_one(self, spec: HookSpec, runtime: ModuleRuntime | None,
+    def run_one(self, spec: HookSpec, runtime: ModuleRuntime | None, inputs: RunInputs,
                 contexts: list[dict[str, Any]], binding: str, activation: str, *,
                 allow_failure: bool = False, queue: str = MAIN_QUEUE) -> bool:
-        """Run one hook of `runtime` (None: a global hook) with rendered `contexts` and record
-        it; True when it changed the stored values. A failure raises `RunFailed`, unless
+        """Run one hook of `runtime` (None: a global hook) on the run's snapshot `inputs` with
+        rendered `contexts` and record it; True when it changed the stored values (they are
+        added to `inputs` too, for the rest of the run). A failure raises `RunFailed`, unless
         `allow_failure` (the binding's `allowFailure`), which records `AllowedFailure`.
         Global hooks may run at once (named queues); storing their results is serialised
         (see the module docstring)."""
         g = self._state.global_
         owner: ModuleRuntime | GlobalRuntime
+        kind: Literal["global", "module"]
+        values, config = inputs.documents()
         if runtime is None:
-            values, config = self._state.global_documents()
             owner, kind, key, module_name = g, "global", None, None
         else:
             module = known_module(runtime)
-            values, config = self._state.module_documents(runtime)
             owner, kind, key, module_name = runtime, "module", module.key, module.name
         bind(log, module=module_name, hook=spec.name, binding=binding).debug("running hook")
         result = run_hook(spec, contexts, values=values, config_values=config, kind=kind,
                           module_key=key, tmp_dir=self._tmp_dir, timeout=self._timeout,
                           runner=self._runner, env=self._env, allow_failure=allow_failure)
         with self._global_lock if runtime is None else nullcontext():
-            return self._store(spec, runtime, owner, result, binding, activation,
+            return self._store(spec, runtime, owner, inputs, result, binding, activation,
                                allow_failure, queue)
 
     def _store(self, spec: HookSpec, runtime: ModuleRuntime | None,
-               owner: ModuleRuntime | GlobalRuntime, result: HookResult, binding: str,
-               activation: str, allow_failure: bool, queue: str) -> bool:
-        """Record a finished run and keep its values patches and `*Enabled` flags."""
+               owner: ModuleRuntime | GlobalRuntime, inputs: RunInputs, result: HookResult,
+               binding: str, activation: str, allow_failure: bool, queue: str) -> bool:
+        """Record a finished run and keep its values patches and `*Enabled` flags. A module
+        hook's patch applies to its run's snapshot; a global hook's to the stored global
+        patches (other global hooks may have stored theirs since the snapshot)."""
         g = self._state.global_
         module_name = None if runtime is None else runtime.name
         involved = owner.involved
@@ -195,13 +202,15 @@ class LifecycleHooks:
         run = (state, spec, binding, involved)
         if result.values_ops and runtime is None:
             g.patches = self._checked_patches(
-                g.patches, result.values_ops, self._state.discovery.global_.static_values,
-                g.schemas, g.good_settings, GLOBAL_KEY, "global", run)
+                g.patches, result.values_ops, inputs.global_static, inputs.global_schemas,
+                inputs.global_settings, GLOBAL_KEY, "global", run)
+            inputs.global_patches = list(g.patches)
         elif result.values_ops and runtime is not None:
             module = known_module(runtime)
             runtime.patches = self._checked_patches(
-                runtime.patches, result.values_ops, module.static_values, runtime.schemas,
-                runtime.good_settings, module.key, f"module {module.name}", run)
+                inputs.patches, result.values_ops, module.static_values, inputs.schemas,
+                inputs.settings, module.key, f"module {module.name}", run)
+            inputs.patches = list(runtime.patches)
         self._apply_enabled(result.enabled_ops)
         return owner.patches != before
 

@@ -14,6 +14,7 @@ none, no hook runs. `purge_unknown` removes releases of modules that no longer e
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from addon_operator.helm import HelmError, ReleaseNotOwnedError
 from addon_operator.kube import NORMAL, WARNING
@@ -47,6 +48,8 @@ class ModuleDeleter:
             return  # enabled again meanwhile, suspended, or unknown: nothing to remove
         logger = bind(log, module=name)
         status = runtime.status
+        inputs = self._state.module_inputs(runtime)
+        status.observed_generation = status.run_generation = inputs.generation
         try:
             release = self._helm.status(name) if module.has_chart else None
         except HelmError as exc:
@@ -56,11 +59,11 @@ class ModuleDeleter:
             return
         self._hooks.ensure_module_hooks(runtime)
         if release is not None or not module.has_chart:
-            self._hooks.run_module(runtime, "beforeDeleteHelm", activation)
+            self._hooks.run_module(runtime, inputs, "beforeDeleteHelm", activation)
         if release is not None:
             self._uninstall(name, runtime.involved)
         status.release = None
-        self._hooks.run_module(runtime, "afterDeleteHelm", activation)
+        self._hooks.run_module(runtime, inputs, "afterDeleteHelm", activation)
         self._bindings.disable_module(runtime)
         runtime.patches = []
         runtime.startup_due = True
@@ -89,7 +92,7 @@ class ModuleDeleter:
                 log.warning("cannot purge release %s: %s", release.name, exc)
         return purged
 
-    def _uninstall(self, name: str, involved: dict) -> None:
+    def _uninstall(self, name: str, involved: dict[str, Any]) -> None:
         status = self._state.module(name).status
         try:
             removed = self._helm.uninstall(name)

@@ -2,9 +2,12 @@
 
 Called by the task handlers for a `ModuleRun` task of an enabled, not suspended module:
 
-1. the settings are checked against `openapi/config-values.yaml`; invalid settings stop here
-   (`SettingsValid=False`, `Stalled`), nothing runs and the release keeps its last good values
-   (after a restart `status.release` is read from Helm once, `recall_release`);
+1. invalid settings (checked when the spec was seen: `SettingsValid=False`, `Stalled`) stop
+   here, nothing runs and the release keeps its last good values (after a restart
+   `status.release` is read from Helm once, `recall_release`); otherwise the run takes its
+   snapshot (`RuntimeState.module_inputs`): every hook and the Helm render of this run use it,
+   and its generation becomes `status.observedGeneration` (a spec change during the run waits
+   for the next run, which the controllers have asked for);
    the module's `crds/` are applied on the first run after start or enable (`module_crds`);
 2. hooks are configured on the first run after start; `onStartup` hooks run on the first run
    after start or enable, then the hooks' kubernetes and schedule bindings start and their
@@ -17,8 +20,9 @@ Called by the task handlers for a `ModuleRun` task of an enabled, not suspended 
    by the resource monitor (`heal`: why, e.g. which objects are absent) always renders and
    upgrades, since helm's upgrade recreates objects missing from the cluster;
 4. `afterHelm`; when it changed the module's values another run is queued (exactly one more,
-   since the next `afterHelm` sees the same values).
-A failure raises `RunFailed`; the queue retries the task with backoff.
+   since the next `afterHelm` sees the same values). The snapshot's generation is then the
+   module's applied generation (`Ready` may be true for it).
+A failure raises `RunFailed`; the queue retries the task with backoff (on a fresh snapshot).
 """
 
 from __future__ import annotations
@@ -29,7 +33,7 @@ import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Protocol, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from addon_operator.helm import (
     HelmError, ReleaseInfo, inputs_unchanged, manifest_checksum, prepare_chart, should_upgrade,
@@ -51,7 +55,7 @@ from .errors import RunFailed
 from .events import EventRecorder
 from .hook_runs import LifecycleHooks, known_module, patch_problem
 from .module_crds import ModuleCrds
-from .state import ModuleRuntime, RuntimeState
+from .state import ModuleRuntime, RunInputs, RuntimeState
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -110,54 +114,51 @@ class ModuleRunner:
         module = runtime.module
         if module is None or runtime.suspend or runtime.status.enabled is not True:
             return  # disabled meanwhile, suspended, or no such module: nothing to do
-        if not self.settings_valid(runtime):
+        if runtime.status.settings_problems:
             recall_release(runtime, self._helm)
             return
+        inputs = self._state.module_inputs(runtime)
+        status = runtime.status
+        status.observed_generation = status.run_generation = inputs.generation
         started = time.monotonic()
-        logger = bind(log, module=name)
+        logger = bind(log, module=name, generation=inputs.generation)
         if runtime.crds_due:
             self._crds.ensure(module)
             runtime.crds_due = False
         self._hooks.ensure_module_hooks(runtime)
         if runtime.startup_due:
-            self._hooks.run_module(runtime, "onStartup", activation)
+            self._hooks.run_module(runtime, inputs, "onStartup", activation)
             runtime.startup_due = False
         self._bindings.enable_module(runtime, self._stop)
-        self._hooks.run_module(runtime, "beforeHelm", activation)
+        self._hooks.run_module(runtime, inputs, "beforeHelm", activation)
         if module.has_chart:
-            self._helm_phase(runtime, activation, heal)
-        before = self._values_checksum(runtime)
-        self._hooks.run_module(runtime, "afterHelm", activation)
-        if self._values_checksum(runtime) != before:
+            self._helm_phase(runtime, inputs, activation, heal)
+        before = self._values_checksum(runtime, inputs)
+        self._hooks.run_module(runtime, inputs, "afterHelm", activation)
+        if self._values_checksum(runtime, inputs) != before:
             logger.info("afterHelm hooks changed the values: queueing one more run")
             self._requeue(name)
+        status.applied_generation = inputs.generation
         self._metrics.module_run_seconds.labels(module=name, activation=activation).observe(
             time.monotonic() - started)
         logger.info("module run done")
 
-    def settings_valid(self, runtime: ModuleRuntime) -> bool:
-        """Check `spec.settings`; the problems go to the status (`SettingsValid`)."""
-        problems = runtime.settings_problems()
-        if problems and problems != runtime.status.settings_problems:
-            self._metrics.config_values_errors_total.inc()
-            bind(log, module=runtime.name).warning("invalid settings: %s", "; ".join(problems))
-        runtime.status.settings_problems = problems
-        return not problems
-
-    def _values_checksum(self, runtime: ModuleRuntime) -> str:
+    @staticmethod
+    def _values_checksum(runtime: ModuleRuntime, inputs: RunInputs) -> str:
         try:
-            return checksum(self._state.module_values(runtime))
+            return checksum(inputs.module_values())
         except PatchError as exc:
             raise patch_problem(exc, f"module {runtime.name}") from None
 
-    def _helm_phase(self, runtime: ModuleRuntime, activation: str, heal: str) -> None:
+    def _helm_phase(self, runtime: ModuleRuntime, inputs: RunInputs, activation: str,
+                    heal: str) -> None:
         name = runtime.name
         started = time.monotonic()
         try:
-            values, _ = self._state.module_documents(runtime)
+            values, _ = inputs.documents()
         except PatchError as exc:
             raise patch_problem(exc, f"module {name}") from None
-        self._check_values(runtime, values)
+        self._check_values(runtime, inputs, values)
         work = self._work_dir / name
         work.mkdir(parents=True, exist_ok=True)
         values_file = work / "values.json"
@@ -212,12 +213,13 @@ class ModuleRunner:
         bind(log, module=name).info(status.helm_message)
         return info
 
-    def _check_values(self, runtime: ModuleRuntime, values: dict) -> None:
+    @staticmethod
+    def _check_values(runtime: ModuleRuntime, inputs: RunInputs, values: dict[str, Any]
+                      ) -> None:
         """Values against the values schemas and `x-required-for-helm`, before Helm runs."""
         module = known_module(runtime)
-        g = self._state.global_
-        stores = ((values[GLOBAL_KEY], g.schemas, "global", GLOBAL_KEY),
-                  (values[module.key], runtime.schemas, f"module {module.name}", module.key))
+        stores = ((values[GLOBAL_KEY], inputs.global_schemas, "global", GLOBAL_KEY),
+                  (values[module.key], inputs.schemas, f"module {module.name}", module.key))
         problems = [p for v, s, o, k in stores for p in validate_values(v, s, o, key=k)]
         problems += [p for v, s, o, k in stores for p in check_helm_values(v, s, o, key=k)]
         if problems:

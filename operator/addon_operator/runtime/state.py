@@ -3,15 +3,21 @@
 The controllers write the users' side (spec settings, `enabled`, `suspend`, generation) and ask
 for work with `request()`; the converge, module-run and module-delete handlers read it, store
 hook values patches and fill the `ModuleState` / `GlobalState` the status writer renders.
-Values are composed here, always from the current layers (DESIGN.md 4.1), so a settings change
-is seen by the next run without any cache to invalidate. They are composed from the last
-*good* settings: `take_settings` checks `spec.settings` against the config schema when the
-controllers apply a spec, and invalid settings only reach the status (DESIGN.md 2, "Bad input"):
-hooks, enabled scripts and Helm keep seeing the last good values.
+
+A run works on one snapshot: `module_inputs()` / `global_inputs()` take (generation, settings,
+global settings and patches, stored patches) once, at the start of a run, into `RunInputs`;
+every hook of the run and its Helm render compose their values from it, and only the run's own
+values patches are added to it as its hooks store them. A spec change during a run therefore
+never mixes into it: the run finishes on its snapshot and the change's own run follows.
+Values are composed from the last *good* settings: `take_settings` checks `spec.settings`
+against the config schema when the controllers apply a spec, and invalid settings only reach
+the status (docs/crd-reference.md, "SettingsValid"): hooks, enabled scripts and Helm keep
+seeing the last good values.
 """
 
 from __future__ import annotations
 
+import copy
 import threading
 from dataclasses import dataclass, field
 from typing import Any
@@ -94,12 +100,60 @@ class GlobalRuntime:
         return _problems(self.settings, self.schemas, GLOBAL_KEY)
 
 
-def take_settings(owner: ModuleRuntime | GlobalRuntime, settings: Values | None) -> None:
-    """Store a spec's `settings`; they become the values' settings (`good_settings`) only when
-    they pass the config schema, so invalid ones never reach hooks, enabled scripts or Helm."""
+def take_settings(owner: ModuleRuntime | GlobalRuntime, settings: Values | None) -> list[str]:
+    """Store a spec's `settings` and return their problems ([] when valid); they become the
+    values' settings (`good_settings`) only when they pass the config schema, so invalid ones
+    never reach hooks, enabled scripts or Helm. The problems go to the status at once
+    (`SettingsValid` is decided when the spec is seen, not when a run gets to it)."""
     owner.settings = settings
-    if not owner.settings_problems():
+    problems = owner.settings_problems()
+    if not problems:
         owner.good_settings = settings
+    owner.status.settings_problems = problems
+    return problems
+
+
+@dataclass
+class RunInputs:
+    """What one run works on, taken once at its start (`RuntimeState.module_inputs`,
+    `global_inputs`): the generation, the last good settings, the global settings and
+    patches, and the stored values patches. The run's hooks add their patches to `patches`
+    (module runs) or `global_patches` (global hook runs) as they store them; nothing else
+    changes it."""
+
+    generation: int
+    global_static: Values
+    global_schemas: Schemas
+    global_settings: Values | None
+    global_patches: list[Op]
+    module: ModuleDef | None = None        # None: the inputs of a global hook run
+    schemas: Schemas = field(default_factory=Schemas)
+    settings: Values | None = None
+    patches: list[Op] = field(default_factory=list)
+
+    def global_values(self) -> Values:
+        return compose(self.global_static, self.global_schemas, self.global_settings,
+                       list(self.global_patches), GLOBAL_KEY)
+
+    def module_values(self) -> Values:
+        module = self._module()
+        return compose(module.static_values, self.schemas, self.settings, list(self.patches),
+                       module.key)
+
+    def documents(self) -> tuple[Values, Values]:
+        """($VALUES_PATH, $CONFIG_VALUES_PATH) of the run's hooks (module hooks and enabled
+        scripts: `{global, <moduleKey>}`, the first also the document given to Helm)."""
+        global_config = config_values(self.global_settings)
+        if self.module is None:
+            return {GLOBAL_KEY: self.global_values()}, {GLOBAL_KEY: global_config}
+        key = self.module.key
+        values = helm_values(self.global_values(), key, self.module_values())
+        return values, {GLOBAL_KEY: global_config, key: config_values(self.settings)}
+
+    def _module(self) -> ModuleDef:
+        if self.module is None:
+            raise ValueError("the inputs of a global hook run have no module values")
+        return self.module
 
 
 def _problems(settings: Values | None, schemas: Schemas, owner: str) -> list[str]:
@@ -183,31 +237,42 @@ class RuntimeState:
         with self.lock:
             return self._request.restart
 
-    # ---- values ----------------------------------------------------------------------------
+    # ---- snapshots -------------------------------------------------------------------------
+
+    def global_inputs(self) -> RunInputs:
+        """The inputs of a global hook run, as they are now (copies: later changes of the
+        state do not reach them)."""
+        with self.lock:
+            g = self.global_
+            return RunInputs(g.generation, self.discovery.global_.static_values, g.schemas,
+                             copy.deepcopy(g.good_settings), list(g.patches))
+
+    def module_inputs(self, runtime: ModuleRuntime) -> RunInputs:
+        """The inputs of one run of `runtime`'s module, as they are now (copies)."""
+        module = _known(runtime)
+        with self.lock:
+            inputs = self.global_inputs()
+            inputs.generation = runtime.generation
+            inputs.module, inputs.schemas = module, runtime.schemas
+            inputs.settings = copy.deepcopy(runtime.good_settings)
+            inputs.patches = list(runtime.patches)
+            return inputs
+
+    # ---- current values (views over a fresh snapshot) ---------------------------------------
 
     def global_values(self) -> Values:
-        g = self.global_
-        return compose(self.discovery.global_.static_values, g.schemas, g.good_settings,
-                       list(g.patches), GLOBAL_KEY)
+        return self.global_inputs().global_values()
 
     def global_documents(self) -> tuple[Values, Values]:
-        """($VALUES_PATH, $CONFIG_VALUES_PATH) of global hooks."""
-        return ({GLOBAL_KEY: self.global_values()},
-                {GLOBAL_KEY: config_values(self.global_.good_settings)})
+        """($VALUES_PATH, $CONFIG_VALUES_PATH) of global hooks, as of now."""
+        return self.global_inputs().documents()
 
     def module_values(self, runtime: ModuleRuntime) -> Values:
-        module = _known(runtime)
-        return compose(module.static_values, runtime.schemas, runtime.good_settings,
-                       list(runtime.patches), module.key)
+        return self.module_inputs(runtime).module_values()
 
     def module_documents(self, runtime: ModuleRuntime) -> tuple[Values, Values]:
-        """($VALUES_PATH, $CONFIG_VALUES_PATH) of module hooks and enabled scripts; the first is
-        also the document given to Helm."""
-        module = _known(runtime)
-        values = helm_values(self.global_values(), module.key, self.module_values(runtime))
-        config = {GLOBAL_KEY: config_values(self.global_.good_settings),
-                  module.key: config_values(runtime.good_settings)}
-        return values, config
+        """($VALUES_PATH, $CONFIG_VALUES_PATH) of the module's hooks, as of now."""
+        return self.module_inputs(runtime).documents()
 
     def documents_for(self, module: ModuleDef) -> tuple[Values, Values]:
         """`enablement.ValuesFor`: the documents of a discovered module."""

@@ -6,9 +6,16 @@ with what it wrote last (or read at start) and sends nothing when it is equal, s
 write never causes another (and status writes do not bump `metadata.generation`, so the
 controllers ignore them). The status builders produce a complete document; it is sent as a
 merge patch that also deletes the top-level keys that disappeared (`release` after an
-uninstall). API errors are logged and the object is remembered: `retry_failed()` (called
-periodically by the operator's main loop) writes it again, so an API outage during the last write
-of a run does not leave a stale status behind.
+uninstall).
+
+No lock is held across the API call. The writer's lock only guards its bookkeeping: which
+object has a write in flight, which was asked for again meanwhile, and what was written. One
+object has at most one write in flight; a caller that finds one in flight leaves a note and
+returns, and the writing thread builds the status again from the newest state once its PATCH
+returns, so the last write of an object always carries its newest status, in order. API errors
+are logged and the object is remembered: `retry_failed()` (called periodically by the
+operator's main loop) writes it again, so an API outage during the last write of a run does not
+leave a stale status behind.
 """
 
 from __future__ import annotations
@@ -29,6 +36,7 @@ from .state import GlobalRuntime, ModuleRuntime, RuntimeState
 log = logging.getLogger(__name__)
 
 GLOBAL_NAME = "global"
+Key = tuple[str, str]   # (resource plural, object name)
 
 
 class StatusPort(Protocol):
@@ -54,24 +62,26 @@ class StatusWriter:
         self._state = state
         self._now = now
         self._lock = threading.Lock()
-        self._failed: set[tuple[str, str]] = set()   # (resource plural, object name)
+        self._failed: set[Key] = set()
+        self._in_flight: set[Key] = set()
+        self._again: set[Key] = set()           # asked for while a write was in flight
+        self._epochs: dict[Key, int] = {}       # bumped by `forget`
 
     def module(self, runtime: ModuleRuntime) -> None:
         """Write the Module's status if it changed."""
-        with self._lock:
-            new = build_module_status(runtime.status, runtime.written_status, self._now())
-            if self._write(MODULES, runtime.name, runtime.written_status, new):
-                runtime.written_status = new
+        self._sync(MODULES, runtime.name, runtime, lambda: build_module_status(
+            runtime.status, runtime.written_status, self._now()))
 
     def global_config(self) -> None:
         """Write GlobalConfig/global's status (with fresh module counts) if it changed."""
-        with self._lock:
-            g = self._state.global_
+        g = self._state.global_
+
+        def build() -> dict[str, Any]:
             g.status.modules = module_counts(
                 rt.written_status for rt in self._state.known() if rt.written_status)
-            new = build_global_status(g.status, g.written_status, self._now())
-            if self._write(GLOBAL_CONFIGS, GLOBAL_NAME, g.written_status, new):
-                g.written_status = new
+            return build_global_status(g.status, g.written_status, self._now())
+
+        self._sync(GLOBAL_CONFIGS, GLOBAL_NAME, g, build)
 
     def retry_failed(self) -> None:
         """Write again every status whose last write failed with an API error."""
@@ -86,25 +96,58 @@ class StatusWriter:
 
     def forget(self, owner: ModuleRuntime | GlobalRuntime) -> None:
         """Forget what was written for a deleted object, so its next status is written in full.
-        Takes the writer's lock: a write finishing meanwhile cannot put the old status back."""
+        A write in flight meanwhile does not put the old status back when it returns."""
+        key = ((MODULES.plural, owner.name) if isinstance(owner, ModuleRuntime)
+               else (GLOBAL_CONFIGS.plural, GLOBAL_NAME))
         with self._lock:
             owner.written_status = None
+            self._epochs[key] = self._epochs.get(key, 0) + 1
 
-    def _write(self, resource: Resource, name: str, old: dict[str, Any] | None,
-               new: dict[str, Any]) -> bool:
-        if not status_changed(old, new):
-            self._failed.discard((resource.plural, name))
-            return False
+    def _sync(self, resource: Resource, name: str, owner: ModuleRuntime | GlobalRuntime,
+              build: Callable[[], dict[str, Any]]) -> None:
+        """Bring the object's status up to date: build, compare, PATCH outside the lock; again
+        while someone asked for it during the PATCH."""
+        key = (resource.plural, name)
+        with self._lock:
+            if key in self._in_flight:
+                self._again.add(key)
+                return
+            self._in_flight.add(key)
         try:
-            self._kube.patch_status(resource, name, merge_patch(old, new))
+            while True:
+                with self._lock:
+                    self._again.discard(key)
+                    old, epoch = owner.written_status, self._epochs.get(key, 0)
+                    new = build()
+                    if not status_changed(old, new):
+                        self._failed.discard(key)
+                        return
+                written = self._patch(resource, name, merge_patch(old, new))
+                with self._lock:
+                    if written and self._epochs.get(key, 0) == epoch:
+                        owner.written_status = new
+                    if key not in self._again:
+                        return
+        finally:
+            with self._lock:
+                self._in_flight.discard(key)
+
+    def _patch(self, resource: Resource, name: str, patch: dict[str, Any]) -> bool:
+        """Send one status patch; True when the API server took it."""
+        key = (resource.plural, name)
+        try:
+            self._kube.patch_status(resource, name, patch)
         except NotFound:
             log.debug("%s is gone; its status is not written", resource.describe(name))
-            self._failed.discard((resource.plural, name))
-            return False
+            outcome = False
         except KubeError as exc:
             log.warning("cannot write the status of %s (retried shortly): %s",
                         resource.describe(name), exc)
-            self._failed.add((resource.plural, name))
+            with self._lock:
+                self._failed.add(key)
             return False
-        self._failed.discard((resource.plural, name))
-        return True
+        else:
+            outcome = True
+        with self._lock:
+            self._failed.discard(key)
+        return outcome

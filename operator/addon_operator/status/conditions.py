@@ -3,7 +3,9 @@
 The Module and GlobalConfig status builders (`module.py`, `global_config.py`) describe their
 conditions as `Cond` values; `render()` turns them into the API shape, stamping every condition
 with the observed generation and keeping `lastTransitionTime` from the previous status when the
-condition's `status` did not change (the apimachinery `SetStatusCondition` rule). Because of that
+condition's `status` did not change (the apimachinery `SetStatusCondition` rule). A condition
+may carry the generation it was decided for: `HooksSucceeded` and `HelmReleased` describe the
+last run, whose snapshot can be older than the spec. Because of that
 rule, equal inputs give equal outputs, and `status_changed()` lets the runtime skip writes.
 """
 
@@ -18,7 +20,7 @@ TRUE = "True"
 FALSE = "False"
 UNKNOWN = "Unknown"
 
-# Condition types (DESIGN.md section 2).
+# Condition types (docs/crd-reference.md).
 READY = "Ready"
 RECONCILING = "Reconciling"
 STALLED = "Stalled"
@@ -42,6 +44,7 @@ class Cond:
     status: str
     reason: str
     message: str
+    generation: int | None = None   # the generation it is true for; None: the object's
 
 
 def timestamp(moment: datetime) -> str:
@@ -77,8 +80,9 @@ def render(
     previous: Mapping[str, Any] | None,
     now: datetime,
 ) -> list[dict[str, Any]]:
-    """The `conditions` list: each condition with `observedGeneration` and a
-    `lastTransitionTime` that only moves when the condition's status changes."""
+    """The `conditions` list: each condition with `observedGeneration` (its own generation, or
+    `generation` when it has none) and a `lastTransitionTime` that only moves when the
+    condition's status changes."""
     before = previous_conditions(previous)
     stamp = timestamp(now)
     out = []
@@ -91,7 +95,7 @@ def render(
             "reason": cond.reason,
             "message": clip(cond.message, CONDITION_MESSAGE_LIMIT),
             "lastTransitionTime": since if isinstance(since, str) and since else stamp,
-            "observedGeneration": generation,
+            "observedGeneration": generation if cond.generation is None else cond.generation,
         })
     return out
 

@@ -1,4 +1,4 @@
-"""`Module.status` from what the runtime observed (DESIGN.md section 2). Pure.
+"""`Module.status` from what the runtime observed (docs/crd-reference.md, Module). Pure.
 
 The runtime keeps one `ModuleState` per Module object, fills it as enablement, settings
 validation, hooks and Helm report in, and calls `build_module_status(state, previous, now)`;
@@ -12,16 +12,26 @@ Phase precedence, first match wins:
   Pending   enablement not decided yet, or an enabled module not yet run;
   Failed    invalid settings of an enabled module (`Stalled` at once) or a failed last run
             (`Reconciling` reason `ProgressingWithRetry`, `Stalled` after `stalled_after`);
-  Reconciling  a run (or a disable) is queued or running;
+  Reconciling  a run (or a disable) is queued or running, or the newest generation has not
+            been acted on yet (its run waits for the one before);
   Disabled  cleanly disabled: `Ready=True` reason `Disabled`, so GitOps tools see it healthy;
   Ready     enabled and converged.
-The output is fully rewritten each time, so it is meant for an update (PUT) of the status
-subresource; a merge patch would leave stale `release` data behind after an uninstall.
+
+Generations: `generation` is the newest `metadata.generation` seen; `Ready`, `Reconciling`,
+`Stalled`, `Enabled` and `SettingsValid` are stamped with it (settings are validated when the
+spec is seen). `Ready=True` needs the newest generation acted on (`observed_generation`) and,
+for an enabled module, deployed by a successful run (`applied_generation`): a run of an older
+snapshot never makes a newer spec look ready. `HooksSucceeded` and `HelmReleased` describe the
+last run and carry its snapshot's generation (`run_generation`). `status.observedGeneration` is
+`observed_generation`: the generation of the last run's snapshot, or of a decision that needed
+no run (invalid settings, disabled, suspended).
+The output is a complete document; the status writer sends it as a merge patch that also
+deletes the top-level keys that disappeared (`release` after an uninstall).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
@@ -53,7 +63,10 @@ class ModuleState:
     """Everything the status of one Module object is computed from."""
 
     name: str
-    generation: int                          # metadata.generation the runtime acted on
+    generation: int                          # the newest metadata.generation seen
+    observed_generation: int = 0             # the newest one acted on (a run's snapshot, ...)
+    applied_generation: int | None = None    # the snapshot of the last successful run
+    run_generation: int | None = None        # the snapshot of the last run (hooks, Helm)
     weight: int | None = None
     module_known: bool = True                # a module of this name was discovered
     has_chart: bool = True
@@ -80,14 +93,17 @@ def build_module_status(
     verdict = _verdict(state)
     conds = verdict.conditions()
     if state.module_known:
+        ran = state.run_generation
         conds += [
             _enabled_condition(state),
             settings_condition(state.settings_problems),
-            hooks_condition(state.hooks.values(), must_run=bool(state.enabled)),
-            _helm_condition(state),
+            replace(hooks_condition(state.hooks.values(), must_run=bool(state.enabled)),
+                    generation=ran),
+            replace(_helm_condition(state), generation=ran),
         ]
     status: dict[str, Any] = {
-        "observedGeneration": state.generation,
+        "observedGeneration": (state.observed_generation if state.module_known
+                               else state.generation),
         "phase": verdict.phase,
         "message": verdict.message,
     }
@@ -142,6 +158,9 @@ def _verdict(s: ModuleState) -> Verdict:
             "running hooks and Helm" if s.enabled
             else "disabling: running delete hooks and uninstalling the release"
         )
+    if s.observed_generation != s.generation or (
+            s.enabled and s.applied_generation != s.generation):
+        return progressing(f"generation {s.generation} is waiting for its run")
     if not s.enabled:
         why = f": {s.enabled_message}" if s.enabled_message else ""
         message = f"disabled{why}"

@@ -8,7 +8,10 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator
 
+from prometheus_client import CollectorRegistry
+
 from addon_operator.httpserver import Heartbeats
+from addon_operator.metrics import OperatorMetrics
 from addon_operator.kube import (
     DELETED, MODIFIED, MODULES, RELIST, KubeError, Resource, WatchEvent,
 )
@@ -19,13 +22,17 @@ from addon_operator.runtime.status_writer import StatusWriter
 from runtime_fakes import FakeKube, state_of, write_module
 
 
+def metrics() -> OperatorMetrics:
+    return OperatorMetrics(CollectorRegistry())
+
+
 def controllers(modules_root, kube: FakeKube):
     write_module(modules_root, "010-a")
     write_module(modules_root, "020-b")
     state = state_of(modules_root)
     requests: list[Request] = []
     ctl = Controllers(kube, state, StatusWriter(kube, state), request=requests.append,
-                      stop=threading.Event(), sleep=lambda s: None)
+                      stop=threading.Event(), sleep=lambda s: None, metrics=metrics())
     return state, ctl, requests
 
 
@@ -109,7 +116,7 @@ def test_deletion_during_a_status_write_forgets_the_written_status(modules_root)
     state = state_of(modules_root)
     writer = StatusWriter(kube, state)
     ctl = Controllers(kube, state, writer, request=lambda r: None, stop=threading.Event(),
-                      sleep=lambda s: None)
+                      sleep=lambda s: None, metrics=metrics())
     a = state.modules["a"]
     writing = threading.Thread(target=writer.module, args=(a,))
     writing.start()
@@ -138,7 +145,7 @@ def test_watch_survives_an_unexpected_error(modules_root, kube: FakeKube) -> Non
     kube.watch = watch  # type: ignore[method-assign]
     state = state_of(modules_root)
     ctl = Controllers(kube, state, StatusWriter(kube, state), request=lambda r: None, stop=stop,
-                      sleep=sleeps.append)
+                      sleep=sleeps.append, metrics=metrics())
     ctl._watch(MODULES, "7", handle)
     assert starts == ["7", None], "started again from a fresh list"
     assert sleeps == [RESTART_DELAY]
@@ -161,7 +168,7 @@ def test_a_watch_thread_that_dies_is_reported_a_stopped_one_is_not(modules_root,
     kube.watch = watch  # type: ignore[method-assign]
     state = state_of(modules_root)
     ctl = Controllers(kube, state, StatusWriter(kube, state), request=lambda r: None, stop=stop,
-                      sleep=broken_sleep, heartbeats=heartbeats)
+                      sleep=broken_sleep, metrics=metrics(), heartbeats=heartbeats)
     ctl.start("1", "1")
     ctl.join(0.5)
     assert heartbeats.stale() == ["watch-modules (ended)"]

@@ -6,8 +6,11 @@ from __future__ import annotations
 import threading
 from pathlib import Path
 
+from prometheus_client import CollectorRegistry
+
 from addon_operator.discovery import discover
 from addon_operator.kube import MODIFIED, WatchEvent
+from addon_operator.metrics import OperatorMetrics
 from addon_operator.runtime.controllers import Controllers
 from addon_operator.runtime.state import RuntimeState, take_settings
 from addon_operator.runtime.status_writer import StatusWriter
@@ -33,7 +36,7 @@ def test_invalid_module_settings_leave_the_values_at_the_last_good_ones(modules_
     take_settings(demo, {"replicas": 2})
     take_settings(demo, {"replicas": "many"})
     assert demo.settings == {"replicas": "many"}, "kept for the status"
-    assert demo.settings_problems() == ["settings.replicas: 'many' is not of type 'integer'"]
+    assert demo.settings_problems() == ["settings.replicas: must be of type integer"]
     assert state.module_values(demo) == {"replicas": 2}
     values, config = state.module_documents(demo)
     assert values["demo"] == {"replicas": 2} and config["demo"] == {"replicas": 2}
@@ -55,7 +58,7 @@ def test_hook_values_patch_succeeds_on_the_last_good_values(modules_root, tmp_pa
     take_settings(demo, {"replicas": "many"})
     hooks = lifecycle_hooks(state, kube, tmp_path)
     hooks.ensure_module_hooks(demo)
-    hooks.run_module(demo, "beforeHelm", "Schedule")
+    hooks.run_module(demo, state.module_inputs(demo), "beforeHelm", "Schedule")
     assert str(demo.status.hooks["hooks/stamp.sh"].last_result) == "Succeeded"
     assert state.module_values(demo) == {"replicas": 2, "stamp": "x"}
     assert kube.events == [], "the hook is not blamed for the user's settings"
@@ -71,7 +74,7 @@ def test_invalid_global_settings_leave_the_global_values_at_the_last_good_ones(
     take_settings(g, {"size": 2})
     take_settings(g, {"size": "big"})
     assert g.settings == {"size": "big"}
-    assert g.settings_problems() == ["settings.size: 'big' is not of type 'integer'"]
+    assert g.settings_problems() == ["settings.size: must be of type integer"]
     assert state.global_values() == {"size": 2}
     assert state.global_documents() == ({"global": {"size": 2}}, {"global": {"size": 2}})
 
@@ -80,7 +83,8 @@ def test_controllers_keep_the_last_good_settings_of_a_module(modules_root,
                                                              kube: FakeKube) -> None:
     state = demo_state(modules_root)
     ctl = Controllers(kube, state, StatusWriter(kube, state), request=lambda r: None,
-                      stop=threading.Event(), sleep=lambda s: None)
+                      stop=threading.Event(), sleep=lambda s: None,
+                      metrics=OperatorMetrics(CollectorRegistry()))
     for generation, settings in ((1, {"replicas": 3}), (2, {"replicas": "many"})):
         ctl.on_module_event(WatchEvent(MODIFIED, {
             "metadata": {"name": "demo", "generation": generation},

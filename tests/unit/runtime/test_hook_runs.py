@@ -80,7 +80,8 @@ def test_hook_run_metrics_carry_the_queue_the_run_came_from(tmp_path, modules_ro
     hooks = lifecycle_hooks(state, kube, tmp_path)
     hooks.configure_global()
     [spec] = state.global_.hooks
-    hooks.run_one(spec, None, [{"binding": "schedule"}], "schedule", "Schedule", queue="fastlane")
+    hooks.run_one(spec, None, state.global_inputs(), [{"binding": "schedule"}], "schedule",
+                  "Schedule", queue="fastlane")
     registry = hooks._metrics.registry
     labels = {"hook": "watch.sh", "binding": "schedule", "queue": "fastlane",
               "activation": "Schedule"}
@@ -111,9 +112,10 @@ def test_module_hook_cpu_and_memory_reach_the_metrics_failed_runs_too(
                            runner=measured)
     runtime = state.modules["demo"]
     hooks.ensure_module_hooks(runtime)
-    hooks.run_module(runtime, "beforeHelm", "")
+    inputs = state.module_inputs(runtime)
+    hooks.run_module(runtime, inputs, "beforeHelm", "")
     with pytest.raises(RunFailed):
-        hooks.run_module(runtime, "afterHelm", "")
+        hooks.run_module(runtime, inputs, "afterHelm", "")
     registry = hooks._metrics.registry
     for hook, binding in (("hooks/ok.sh", "beforeHelm"), ("hooks/bad.sh", "afterHelm")):
         labels = {"module": "demo", "hook": hook, "binding": binding, "queue": "main",
@@ -189,7 +191,8 @@ def test_global_hooks_run_at_once_and_keep_both_patches(tmp_path, modules_root,
                            runner=probe)
     hooks.configure_global()
     runners = [threading.Thread(target=hooks.run_one, args=(
-        spec, None, hooks.lifecycle(spec, None, "afterAll"), "afterAll", "Schedule"))
+        spec, None, state.global_inputs(), hooks.lifecycle(spec, None, "afterAll"), "afterAll",
+        "Schedule"))
         for spec in state.global_.hooks]
     for thread in runners:
         thread.start()
