@@ -10,10 +10,12 @@ import pytest
 
 from addon_operator.kube import Gone, KubeError, Listing, NotFound
 from addon_operator.kube.errors import NO_RESPONSE
+from addon_operator.kube.retry import Backoff
 from addon_operator.kube.watching import (
-    ADDED, DELETED, MODIFIED, RELIST, SYNC, WatchEvent, list_then_watch, reconnect_delay,
-    split_lines,
+    ADDED, DELETED, MODIFIED, RELIST, SYNC, WatchEvent, list_then_watch, split_lines,
 )
+
+BACKOFF = Backoff(random=lambda: 0.5)   # the operator's policy with a fixed jitter
 
 
 def obj(name: str, rv: int) -> dict[str, Any]:
@@ -51,7 +53,7 @@ class Script:
     def run(self, resource_version: str | None = None) -> list[WatchEvent]:
         return list(list_then_watch(list_objects=self.list_objects, open_stream=self.open_stream,
                                     stop=self.stop, sleep=self.sleeps.append,
-                                    resource_version=resource_version))
+                                    resource_version=resource_version, backoff=BACKOFF))
 
 
 def test_split_lines_reassembles_records_across_chunks() -> None:
@@ -109,12 +111,16 @@ def test_failed_connections_back_off_and_resume_without_losses() -> None:
     )
     got = script.run()
     assert [e.type for e in got] == [SYNC, ADDED]
-    assert script.sleeps == [reconnect_delay(1), reconnect_delay(2), reconnect_delay(1)]
+    assert script.sleeps == [BACKOFF.delay(1), BACKOFF.delay(2), BACKOFF.delay(1)]
     assert script.opened_from == ["5", "5", "5", "6", "6"]
 
 
-def test_reconnect_delay_is_capped() -> None:
-    assert [reconnect_delay(n) for n in (1, 2, 3, 4, 5, 50)] == [0.5, 1, 2, 4, 5, 5]
+def test_a_throttled_watch_waits_the_retry_after_of_the_server() -> None:
+    stop = threading.Event()
+    throttled = KubeError(429, "TooManyRequests", "slow down", retry_after=7)
+    script = Script([Listing([], "5")], [throttled], stop)
+    script.run()
+    assert script.sleeps == [7]
 
 
 def test_starting_from_a_version_skips_the_initial_list() -> None:

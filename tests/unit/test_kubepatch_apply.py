@@ -170,9 +170,11 @@ def test_create_or_update_retries_on_conflict_with_a_fresh_read() -> None:
     kube = FakeKube()
     kube.put(CONFIGMAPS, configmap("a", x="1"))
     kube.conflicts_on_update = 2
-    run(kube, {"operation": "CreateOrUpdate", "object": configmap("a", x="2")})
+    sleeps: list[float] = []
+    run(kube, {"operation": "CreateOrUpdate", "object": configmap("a", x="2")}, sleeps=sleeps)
     assert kube.get(CONFIGMAPS, "a", namespace="ns")["data"] == {"x": "2"}
     assert writes(kube) == ["create", "update", "update", "update"]
+    assert len(sleeps) == 2 and 0 < sleeps[0] < sleeps[1], "the retry policy's growing delays"
 
 
 def test_conflict_retries_are_bounded() -> None:

@@ -6,7 +6,8 @@ resourceVersion, relist after 410) and hands every `WatchEvent` to every consume
 The hub keeps no objects: a consumer that joins a running stream makes the stream list again
 (a fresh list reaches the new consumer as its first list and the others as a relist, which
 their checksum caches turn into no events when nothing changed). A failing stream (the resource
-type vanished, access denied) is reported to its consumers and restarted with a backoff.
+type vanished, access denied) is reported to its consumers and restarted after the delays of the
+operator's one retry policy (`kube.retry.watch_forever`).
 """
 
 from __future__ import annotations
@@ -18,11 +19,9 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from addon_operator.kube import KubeError, Resource, WatchEvent
+from addon_operator.kube.retry import Sleep, watch_forever
 
 log = logging.getLogger(__name__)
-
-RETRY_FIRST = 1.0
-RETRY_MAX = 30.0
 
 
 @dataclass(frozen=True)
@@ -66,15 +65,11 @@ def daemon_thread(target: Callable[[], None], name: str) -> threading.Thread:
     return thread
 
 
-def retry_delay(failures: int) -> float:
-    """1 s doubling to 30 s."""
-    return min(RETRY_FIRST * 2 ** min(failures - 1, 10), RETRY_MAX)
-
-
 class _Stream:
-    def __init__(self, key: WatchKey, watcher: Watcher) -> None:
+    def __init__(self, key: WatchKey, watcher: Watcher, sleep: Sleep | None = None) -> None:
         self.key = key
         self._watcher = watcher
+        self._sleep = sleep
         self._lock = threading.Lock()
         self._consumers: list[Consumer] = []
         self._closed = threading.Event()
@@ -102,25 +97,27 @@ class _Stream:
             self._attempt.set()
 
     def run(self) -> None:
-        failures = 0
-        while not self._closed.is_set():
+        key = self.key
+
+        def open_watch(attempt: int) -> Iterator[WatchEvent]:
             with self._lock:
-                self._attempt = attempt = threading.Event()
-            key = self.key
-            try:
-                for event in self._watcher.watch(
-                        key.resource, stop=attempt, namespace=key.namespace,
-                        label_selector=key.label_selector or None,
-                        field_selector=key.field_selector or None):
-                    failures = 0
-                    self._dispatch(lambda c: c.on_watch_event(key, event))
-            except KubeError as exc:
-                failures += 1
-                delay = retry_delay(failures)
-                log.warning("watch %s failed, retrying in %.0fs: %s", key.describe(), delay, exc)
-                message = f"watch {key.describe()}: {exc}"
-                self._dispatch(lambda c: c.on_watch_error(key, message))
-                self._closed.wait(delay)
+                self._attempt = stop = threading.Event()
+                if self._closed.is_set():   # closed meanwhile: the new watch ends at once
+                    stop.set()
+            return self._watcher.watch(
+                key.resource, stop=stop, namespace=key.namespace,
+                label_selector=key.label_selector or None,
+                field_selector=key.field_selector or None)
+
+        def handle(event: WatchEvent) -> None:
+            self._dispatch(lambda c: c.on_watch_event(key, event))
+
+        def failed(exc: BaseException, delay: float) -> None:
+            message = f"watch {key.describe()}: {exc}"
+            self._dispatch(lambda c: c.on_watch_error(key, message))
+
+        watch_forever(open_watch, handle, stop=self._closed, what=f"watch {key.describe()}",
+                      sleep=self._sleep, retry_on=KubeError, on_failure=failed)
 
     def _dispatch(self, call: Callable[[Consumer], None]) -> None:
         with self._lock:
@@ -135,9 +132,13 @@ class _Stream:
 class WatchHub:
     """All shared streams of one operator process (thread-safe)."""
 
-    def __init__(self, watcher: Watcher, *, spawn: Spawn = daemon_thread) -> None:
+    def __init__(self, watcher: Watcher, *, spawn: Spawn = daemon_thread,
+                 sleep: Sleep | None = None) -> None:
+        """`sleep` waits out a failed stream's retry delay (default: until the stream is
+        closed, at most the delay)."""
         self._watcher = watcher
         self._spawn = spawn
+        self._sleep = sleep
         self._lock = threading.Lock()
         self._streams: dict[WatchKey, _Stream] = {}
 
@@ -146,7 +147,7 @@ class WatchHub:
         with self._lock:
             stream = self._streams.get(key)
             if stream is None:
-                stream = self._streams[key] = _Stream(key, self._watcher)
+                stream = self._streams[key] = _Stream(key, self._watcher, self._sleep)
                 stream.add(consumer)
                 self._spawn(stream.run, f"watch {key.describe()}")
             else:

@@ -4,8 +4,8 @@
 are enabled and stops it when they are disabled. The monitor:
 
 - resolves `apiVersion`/`kind` through discovery (kind, plural, singular or short name); a kind
-  that does not exist yet is reported through `report` and retried with a backoff until its
-  CRD appears;
+  that does not exist yet is reported through `report` and retried, after the delays of the
+  operator's one retry policy (`kube.retry.BACKOFF`), until its CRD appears;
 - subscribes to one shared stream of the `WatchHub` per source: one per namespace of
   `namespace.nameSelector` (or all namespaces) times one per name of `nameSelector` (a
   `metadata.name` field selector), with the label and field selectors server-side; with
@@ -31,11 +31,12 @@ from addon_operator.hooks.contexts import Item
 from addon_operator.kube import (
     ADDED, DELETED, NAMESPACES, RELIST, SYNC, KubeError, Resource, WatchEvent,
 )
+from addon_operator.kube.retry import BACKOFF
 
 from .events import (
     Change, ObjectCache, event_context, sorted_items, synchronization_context,
 )
-from .hub import WatchHub, WatchKey, retry_delay
+from .hub import WatchHub, WatchKey
 from .jqfilter import ObjectFilter
 from .requests import Emit, HookRef, Report, RunRequest
 
@@ -111,7 +112,7 @@ class BindingMonitor:
                 resource = self._resolver.resolve_kind(binding.api_version or None, binding.kind)
             except KubeError as exc:
                 self._resolve_failures += 1
-                delay = retry_delay(self._resolve_failures)
+                delay = BACKOFF.delay(self._resolve_failures, exc)
                 version = f" in {binding.api_version}" if binding.api_version else ""
                 self._problem("kind", f"kind {binding.kind!r}{version} is not served by the API: "
                                       f"{exc.message}", retry_in=delay)
@@ -268,7 +269,7 @@ class BindingMonitor:
     def _problem(self, what: str, message: str, *, retry_in: float | None = None) -> None:
         """Log and report a problem; the retry delay is logged only, so the reported message
         (shown in the hook's status) stays the same from one retry to the next."""
-        retry = f"; retrying in {retry_in:.0f}s" if retry_in is not None else ""
+        retry = f"; retrying in {retry_in:.1f}s" if retry_in is not None else ""
         log.warning("%s binding %s: %s%s", self.hook.describe(), self.binding.name, message, retry)
         self._failing.add(what)
         self._report(self.hook, self.binding.name, message)

@@ -5,7 +5,8 @@ authentication and its connection pool). Controllers, the status writer, event p
 hook bindings call `KubeClient` with a `Resource` and plain dicts and catch the typed errors of
 `kube/errors.py`; tests fake this class, never the `kubernetes` package.
 
-Every single call is retried with tenacity (injected sleep) when it got no answer, 429 or 5xx.
+Every single call is retried (`retry.api_retrying`: the operator's one retry policy, injected
+sleep) when it got no answer, 429 or 5xx.
 `watch()` wires `watching.list_then_watch()` to real HTTP streams: a server-side
 `timeoutSeconds`, a client read timeout, and a small guard thread that shuts the socket down as
 soon as `stop` is set, so a watcher thread ends promptly on SIGTERM.
@@ -13,6 +14,7 @@ soon as `stop` is set, so a watcher thread ends promptly on SIGTERM.
 
 from __future__ import annotations
 
+import builtins
 import itertools
 import json
 import os
@@ -29,14 +31,13 @@ from kubernetes import config as kube_config
 from kubernetes.client import ApiClient, Configuration
 from kubernetes.client.exceptions import ApiException
 from kubernetes.config.config_exception import ConfigException
-from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt
-from tenacity import wait_exponential
 
 from addon_operator.kube import events, resources
 from addon_operator.kube.errors import (
-    NO_RESPONSE, KubeError, NotFound, error_from_response, no_response, retryable,
+    NO_RESPONSE, KubeError, NotFound, error_from_response, no_response,
 )
 from addon_operator.kube.resources import EVENTS, Resource
+from addon_operator.kube.retry import api_retrying
 from addon_operator.kube.watching import Listing, WatchEvent, list_then_watch, split_lines
 
 JSON = "application/json"
@@ -49,7 +50,6 @@ WATCH_TIMEOUT_SECONDS = 30       # server-side end of one watch request
 WATCH_READ_MARGIN = 15.0         # client read timeout = timeoutSeconds + this
 STOP_POLL_SECONDS = 0.2          # how often a watch guard looks for the end of its stream
 EVENT_CACHE_SIZE = 512
-_backoff = wait_exponential(multiplier=0.25, min=0.25, max=4)
 
 
 class KubeConfigError(Exception):
@@ -58,14 +58,6 @@ class KubeConfigError(Exception):
 
 def _utcnow() -> datetime:
     return datetime.now(timezone.utc)
-
-
-def _retry_wait(state: RetryCallState) -> float:
-    """Honour a 429's Retry-After (capped), else back off exponentially."""
-    exc = state.outcome.exception() if state.outcome else None
-    if isinstance(exc, KubeError) and exc.retry_after is not None:
-        return min(exc.retry_after, 10.0)
-    return float(_backoff(state))
 
 
 class KubeClient:
@@ -174,7 +166,8 @@ class KubeClient:
                           body=patch, content_type=MERGE_PATCH,
                           what=_subresource(resource.describe(name, namespace), subresource))
 
-    def patch_json(self, resource: Resource, name: str, operations: list[dict[str, Any]], *,
+    def patch_json(self, resource: Resource, name: str,
+                   operations: builtins.list[dict[str, Any]], *,
                    namespace: str | None = None, subresource: str | None = None
                    ) -> dict[str, Any]:
         """JSON patch (RFC 6902) of the object (or a subresource)."""
@@ -246,7 +239,7 @@ class KubeClient:
                                sleep=self._sleep, resource_version=resource_version)
 
     def _stream(self, resource: Resource, rv: str, *, namespace: str | None,
-                selectors: list[tuple[str, str]], stop: threading.Event
+                selectors: builtins.list[tuple[str, str]], stop: threading.Event
                 ) -> Iterator[dict[str, Any]]:
         what = "watch " + resource.describe(namespace=namespace)
         query = [("watch", "true"), ("resourceVersion", rv), ("allowWatchBookmarks", "true"),
@@ -320,7 +313,7 @@ class KubeClient:
         raise NotFound(404, "NotFound", f"no resource type {kind_or_plural!r} in {where}",
                        what="discovery")
 
-    def _discovered(self, api_version: str | None, refresh: bool) -> list[Resource]:
+    def _discovered(self, api_version: str | None, refresh: bool) -> builtins.list[Resource]:
         with self._discovery_lock:
             if refresh:
                 self._discovery.clear()
@@ -334,7 +327,7 @@ class KubeClient:
                 versions = ["v1", *self._preferred]
             return [r for gv in versions for r in self._group_version(gv)]
 
-    def _group_version(self, group_version: str) -> list[Resource]:
+    def _group_version(self, group_version: str) -> builtins.list[Resource]:
         if group_version not in self._discovery:
             path = f"/apis/{group_version}" if "/" in group_version else f"/api/{group_version}"
             try:
@@ -347,12 +340,10 @@ class KubeClient:
     # ---- HTTP ------------------------------------------------------------------------------
 
     def _call(self, method: str, path: str, *, what: str,
-              query: list[tuple[str, str]] | None = None, body: Any = None,
+              query: builtins.list[tuple[str, str]] | None = None, body: Any = None,
               content_type: str | None = None) -> dict[str, Any]:
         """One API call with retries; the parsed JSON answer."""
-        retrying = Retrying(stop=stop_after_attempt(self._attempts), wait=_retry_wait,
-                            retry=retry_if_exception(retryable), sleep=self._sleep,
-                            reraise=True)
+        retrying = api_retrying(attempts=self._attempts, sleep=self._sleep)
 
         def attempt() -> dict[str, Any]:
             response = self._send(method, path, query=query, body=body,
@@ -373,7 +364,7 @@ class KubeClient:
         return result
 
     def _send(self, method: str, path: str, *, what: str,
-              query: list[tuple[str, str]] | None = None, body: Any = None,
+              query: builtins.list[tuple[str, str]] | None = None, body: Any = None,
               content_type: str | None = None,
               timeout: tuple[float, float]) -> urllib3.BaseHTTPResponse:
         """One HTTP request; the unread response on success, a typed error otherwise."""
@@ -384,7 +375,9 @@ class KubeClient:
                                             query_params=query or None, header_params=headers,
                                             body=body, auth_settings=["BearerToken"])
         try:
-            response = self._api.call_api(*request, _request_timeout=timeout).response
+            # RESTResponse.response is untyped in the kubernetes package: urllib3's response.
+            response: urllib3.BaseHTTPResponse = self._api.call_api(
+                *request, _request_timeout=timeout).response
         except ApiException as exc:  # TLS failures are reported this way
             raise KubeError(NO_RESPONSE, "TLSError", str(exc.reason), what=what) from exc
         except (urllib3.exceptions.HTTPError, OSError) as exc:
@@ -417,7 +410,7 @@ class _ShutdownOnStop:
                     return
                 if stopping:
                     try:
-                        self._response.shutdown()  # type: ignore[attr-defined]
+                        self._response.shutdown()
                     except (ValueError, RuntimeError, OSError):
                         pass  # already closed or released: the reader is finishing anyway
                     return
@@ -429,10 +422,10 @@ class _ShutdownOnStop:
 
 def _chunks(response: urllib3.BaseHTTPResponse) -> Iterator[bytes]:
     """Bytes as they arrive: per HTTP chunk, or whatever is available without chunking."""
-    if response.chunked:  # type: ignore[attr-defined]
+    if response.chunked:
         yield from response.stream(None)
         return
-    while chunk := response.read1(65536):  # type: ignore[attr-defined]
+    while chunk := response.read1(65536):
         yield chunk
 
 

@@ -4,8 +4,10 @@ Controllers (Module, GlobalConfig) and hook `kubernetes` bindings consume `list_
 through `KubeClient.watch()`. The algorithm is the one client-go's reflector uses: list, remember
 the list's resourceVersion, watch from it; on a dropped or timed-out watch resume from the last
 resourceVersion seen (bookmarks included), so nothing is lost or repeated; on 410 Gone list
-again and hand the caller the full new list to diff. The list and stream calls and the sleep are
-injected, which keeps this module free of I/O and testable with plain iterators.
+again and hand the caller the full new list to diff. A failed watch request (no answer, 5xx,
+429) is reconnected after the delays of the operator's one retry policy (`retry.BACKOFF`). The
+list and stream calls and the sleep are injected, which keeps this module free of I/O and
+testable with plain iterators.
 """
 
 from __future__ import annotations
@@ -15,16 +17,13 @@ from collections.abc import Callable, Iterable, Iterator
 from typing import Any, NamedTuple
 
 from addon_operator.kube.errors import Gone, KubeError, error_from_status, retryable
+from addon_operator.kube.retry import BACKOFF, Backoff
 
 SYNC = "SYNC"        # first event: the initial list (object is a List with `items`)
 RELIST = "RELIST"    # after 410 Gone: the complete new list, replacing everything seen before
 ADDED = "ADDED"
 MODIFIED = "MODIFIED"
 DELETED = "DELETED"
-
-# Reconnect delays after failed watch requests (no answer, 5xx, 429): 0.5 s doubling to 5 s.
-RECONNECT_FIRST = 0.5
-RECONNECT_MAX = 5.0
 
 
 class Listing(NamedTuple):
@@ -70,10 +69,6 @@ def split_lines(chunks: Iterable[bytes]) -> Iterator[bytes]:
         yield pending
 
 
-def reconnect_delay(failures: int) -> float:
-    return min(RECONNECT_FIRST * 2 ** min(failures - 1, 10), RECONNECT_MAX)
-
-
 def list_then_watch(
     *,
     list_objects: ListFn,
@@ -81,13 +76,15 @@ def list_then_watch(
     stop: threading.Event,
     sleep: Callable[[float], None],
     resource_version: str | None = None,
+    backoff: Backoff = BACKOFF,
 ) -> Iterator[WatchEvent]:
     """Yield SYNC (unless started from `resource_version`), then object events, forever.
 
     `open_stream(rv)` yields raw watch events (`{"type", "object"}`) from `rv` and returns when
     the server ends the watch; it raises `Gone` for an expired version and a retryable
-    `KubeError` when the connection fails. Non-retryable errors (403, 404 ...) propagate.
-    Returns when `stop` is set.
+    `KubeError` when the connection fails, which is tried again after `backoff`'s delay for
+    the failures in a row (an event received resets the count). Non-retryable errors (403,
+    404 ...) propagate. Returns when `stop` is set.
     """
     rv = resource_version or ""
     relist_kind: str | None = SYNC if resource_version is None else None
@@ -116,4 +113,4 @@ def list_then_watch(
                 raise
             failures += 1
             if not stop.is_set():
-                sleep(reconnect_delay(failures))
+                sleep(backoff.delay(failures, exc))

@@ -14,7 +14,8 @@ shell-operator-hooks.md section 3.4):
 - `JQPatch` GETs the object, runs the filter and replaces (PUT) it, or its `subresource`, if the
   result differs; `MergePatch` and `JSONPatch` PATCH the object or its `subresource`. With
   `ignoreMissingObject` a missing object is not an error.
-- Replacements are retried on Conflict (stale resourceVersion) with a fresh GET.
+- Replacements are retried on Conflict (stale resourceVersion) with a fresh GET, after the
+  delays of the operator's one retry policy (`kube.retry`), 5 attempts in all.
 
 Deliberate difference: a namespaced kind without a namespace, or a namespace on a cluster-scoped
 kind (Delete and patches), is reported as such instead of sending a request to a wrong URL.
@@ -30,6 +31,7 @@ from typing import Any, Protocol
 import jq
 
 from addon_operator.kube import Conflict, KubeError, NotFound, Resource
+from addon_operator.kube.retry import api_retrying
 from addon_operator.kubepatch.operations import (
     CREATE_IF_NOT_EXISTS, CREATE_OR_UPDATE, DELETE, Create, Delete, JQPatch, JSONPatch,
     KubePatchError, MergePatch, Operation, Patch,
@@ -85,7 +87,7 @@ def _apply(operation: Operation, client: PatchClient, sleep: Callable[[float], N
     target = operation.target
     resource = client.resolve_kind(target.api_version or None, target.kind)
     if isinstance(operation, Create):
-        _create(operation, resource, client)
+        _create(operation, resource, client, sleep)
         return
     namespace = _namespace(resource, target.namespace)
     if isinstance(operation, Delete):
@@ -94,7 +96,7 @@ def _apply(operation: Operation, client: PatchClient, sleep: Callable[[float], N
     assert isinstance(operation, Patch)
     try:
         if isinstance(operation, JQPatch):
-            _retry_on_conflict(lambda: _jq_patch(operation, resource, namespace, client))
+            _retry_on_conflict(lambda: _jq_patch(operation, resource, namespace, client), sleep)
         elif isinstance(operation, MergePatch):
             client.patch_merge(resource, target.name, operation.merge_patch, namespace=namespace,
                                subresource=operation.subresource or None)
@@ -116,7 +118,8 @@ def _namespace(resource: Resource, namespace: str) -> str | None:
     return namespace or None
 
 
-def _create(operation: Create, resource: Resource, client: PatchClient) -> None:
+def _create(operation: Create, resource: Resource, client: PatchClient,
+            sleep: Callable[[float], None]) -> None:
     # A namespace on a cluster-scoped object is dropped, as the API server itself does.
     namespace = _namespace(resource, operation.target.namespace if resource.namespaced else "")
     try:
@@ -126,7 +129,7 @@ def _create(operation: Create, resource: Resource, client: PatchClient) -> None:
                 CREATE_IF_NOT_EXISTS, CREATE_OR_UPDATE):
             raise
         if operation.operation == CREATE_OR_UPDATE:
-            _retry_on_conflict(lambda: _replace(operation, resource, namespace, client))
+            _retry_on_conflict(lambda: _replace(operation, resource, namespace, client), sleep)
 
 
 def _replace(operation: Create, resource: Resource, namespace: str | None,
@@ -170,12 +173,10 @@ def _jq_patch(operation: JQPatch, resource: Resource, namespace: str | None,
                       subresource=operation.subresource or None)
 
 
-def _retry_on_conflict(attempt: Callable[[], None]) -> None:
+def _stale(exc: BaseException) -> bool:
+    return isinstance(exc, Conflict) and exc.reason != "AlreadyExists"
+
+
+def _retry_on_conflict(attempt: Callable[[], None], sleep: Callable[[float], None]) -> None:
     """Run `attempt` (which re-reads the object) again while it meets a stale resourceVersion."""
-    for remaining in reversed(range(CONFLICT_ATTEMPTS)):
-        try:
-            attempt()
-            return
-        except Conflict as exc:
-            if exc.reason == "AlreadyExists" or not remaining:
-                raise
+    api_retrying(attempts=CONFLICT_ATTEMPTS, sleep=sleep, retry_on=_stale)(attempt)

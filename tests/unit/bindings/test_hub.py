@@ -12,7 +12,7 @@ from binding_fakes import CONFIGMAPS, cm, listing
 
 from addon_operator.bindings import WatchHub, WatchKey
 from addon_operator.httpserver import Heartbeats
-from addon_operator.kube import SYNC, WatchEvent
+from addon_operator.kube import SYNC, KubeError, WatchEvent
 
 
 class BlockingWatcher:
@@ -90,3 +90,34 @@ def test_a_stream_thread_that_dies_is_reported_a_closed_one_is_not() -> None:
     assert not threads[0].is_alive()
     assert heartbeats.stale() == [f"watch {broken.describe()} (ended)"]
 
+
+
+class FlakyWatcher(BlockingWatcher):
+    """The first two watches fail with an API error before listing; later ones work."""
+
+    def watch(self, resource: Any, *, stop: threading.Event, **options: Any
+              ) -> Iterator[WatchEvent]:
+        if len(self.calls) < 2:
+            self.calls.append(options)
+            raise KubeError(403, "Forbidden", "not allowed yet")
+        yield from super().watch(resource, stop=stop, **options)
+
+
+class ErrorCollector(Collector):
+    def __init__(self) -> None:
+        super().__init__()
+        self.errors: list[str] = []
+
+    def on_watch_error(self, key: WatchKey, message: str) -> None:
+        self.errors.append(message)
+
+
+def test_a_failing_stream_is_reported_and_retried_with_the_retry_policy() -> None:
+    sleeps: list[float] = []
+    hub = WatchHub(FlakyWatcher(), sleep=sleeps.append)
+    key, consumer = WatchKey(CONFIGMAPS, "ns1"), ErrorCollector()
+    hub.subscribe(key, consumer)
+    assert consumer.got.acquire(timeout=5)
+    assert consumer.errors == [f"watch {key.describe()}: 403 Forbidden: not allowed yet"] * 2
+    assert len(sleeps) == 2 and 0 < sleeps[0] < sleeps[1], "backs off, by the injected sleep"
+    hub.stop()
