@@ -1,6 +1,6 @@
 """The operator runtime: what `addon-operator run` (and `sandbox`) execute.
 
-Data flows one way (DESIGN.md sections 2 and 4):
+Data flows one way (docs/architecture.md has the ownership model and the life of a change):
 
     controllers (Module/GlobalConfig list+watch) ─▶ RuntimeState requests ─▶ TaskQueues
     hook bindings (kubernetes watches, schedules) ─▶ hook-run tasks ─▶ TaskQueues

@@ -9,7 +9,7 @@ the state (so coalesced converge tasks lose nothing) and:
 2. on the first converge after start, runs the global `onStartup` hooks, then starts the global
    hooks' kubernetes and schedule bindings and waits for their Synchronization;
 3. for a full converge (start-up, GlobalConfig change, `afterAll` change) runs `beforeAll`;
-4. decides enablement for every module (DESIGN.md 4.2; enabled scripts see the modules enabled
+4. decides enablement for every module (docs/modules.md, Enablement; enabled scripts see the modules enabled
    earlier in the pass), which also notices a change of `spec.enabled` alone;
 5. queues `ModuleDelete` for modules that became disabled and waits for their first attempt,
    then queues `ModuleRun` tasks weight group by weight group, waiting for each group's first

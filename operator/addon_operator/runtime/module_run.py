@@ -166,12 +166,12 @@ class ModuleRunner:
         status = runtime.status
         try:
             chart = prepare_chart(known_module(runtime).path, name, work / "chart")
-            inputs = self._helm.inputs_checksum(name, chart, values_file)
+            inputs_sum = self._helm.inputs_checksum(name, chart, values_file)
             current = self._timed(name, activation, "check-upgrade",
                                   lambda: self._helm.status(name))
             # Same inputs as the deployed release: rendering could only reproduce its manifests
             # (a heal renders all the same: its upgrade labels the manifests' checksum).
-            rendering = bool(heal) or not inputs_unchanged(current, inputs)
+            rendering = bool(heal) or not inputs_unchanged(current, inputs_sum)
             digest = manifest_checksum(self._timed(
                 name, activation, "template",
                 lambda: self._helm.render(name, chart, values_file))) if rendering else None
@@ -183,7 +183,7 @@ class ModuleRunner:
         if heal and not upgrade:
             upgrade, why = True, heal
         if digest is not None and upgrade:
-            status.release = self._upgrade(runtime, chart, values_file, digest, inputs, current,
+            status.release = self._upgrade(runtime, chart, values_file, digest, inputs_sum, current,
                                            why, activation)
         else:
             status.release, status.helm_reason, status.helm_message = current, UP_TO_DATE, ""

@@ -1,6 +1,6 @@
 """The settings of one operator process, resolved from flags, environment and defaults.
 
-Names follow upstream (reference addon-operator.md 9.1, DESIGN.md section 5): flag >
+Names follow upstream (docs/operations.md, Settings): flag >
 `ADDON_OPERATOR_*` variable > legacy variable > default. The `run` and `sandbox` commands build
 a `RuntimeOptions` with `resolve_options` and hand it to `app.Operator`. Every setting is
 checked here, before anything starts, so a bad value is one `OptionsError` naming the flag or

@@ -117,4 +117,4 @@ def status_changed(old: Mapping[str, Any] | None, new: Mapping[str, Any]) -> boo
     only the order of the `conditions` and `hooks` list-maps is ignored, as the API ignores it."""
     if old is None:
         return True
-    return _normalise(dict(old)) != _normalise(dict(new))
+    return bool(_normalise(dict(old)) != _normalise(dict(new)))

@@ -1,4 +1,4 @@
-"""`GlobalConfig.status` from what the runtime observed (DESIGN.md section 2). Pure.
+"""`GlobalConfig.status` from what the runtime observed (docs/crd-reference.md, GlobalConfig). Pure.
 
 The runtime keeps one `GlobalState` for `GlobalConfig/global` (global settings validation,
 global hook results, converge progress) and the module counts, which `module_counts()` derives

@@ -2,7 +2,7 @@
 
 Shared by the Module status (module hooks) and the GlobalConfig status (global hooks). The
 hook runner keeps one `HookState` per hook and updates it after each run; the builders here
-turn those into the CRD shape (DESIGN.md section 2: name, bindings, lastRun, lastResult,
+turn those into the CRD shape (docs/crd-reference.md, Module status: name, bindings, lastRun, lastResult,
 message, durationSeconds, runs, failures).
 """
 

@@ -1,11 +1,12 @@
-"""The phase, the one-line message and the kstatus conditions, shared by both kinds.
+"""The phase, the message and the kstatus conditions, shared by both kinds.
 
 A `Verdict` is what the Module and GlobalConfig builders decide about an object's life cycle:
 `phase`, `message`, the `Ready` condition and the abnormal-true `Reconciling` / `Stalled`
 conditions, present only while true (kstatus; reference crd-anchors.md 3.1). The failure rules
 live here once: invalid settings stall at once (the user must act); a failed run is retried, so
 it is `Reconciling` reason `ProgressingWithRetry` until `stalled_after` consecutive failures,
-then `Stalled` reason `RetriesExhausted` (DESIGN.md 4.4).
+then `Stalled` reason `RetriesExhausted` (docs/crd-reference.md, Module conditions). A failed run's messages carry its
+error text itself, lines kept, bounded by `messages.bounded`.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from dataclasses import dataclass
 from .conditions import (
     FALSE, READY, RECONCILING, SETTINGS_VALID, STALLED, TRUE, UNKNOWN, Cond, one_line,
 )
+from .messages import bounded
 
 # Phases (the CRDs' `status.phase` enum).
 PENDING = "Pending"
@@ -36,7 +38,8 @@ INVALID_SETTINGS = "InvalidSettings"
 
 @dataclass(frozen=True)
 class Failure:
-    """Why the latest run failed: a CamelCase `reason` and the error text (first line is shown)."""
+    """Why the latest run failed: a CamelCase `reason` and the full error text (the status
+    shows it bounded, the Event and the log in full)."""
 
     reason: str
     message: str
@@ -105,19 +108,19 @@ def failure_verdict(
         )
     if last_error is None:
         return None
-    error = one_line(last_error.message) or last_error.reason
+    error = last_error.message.strip() or last_error.reason
     count = max(consecutive_failures, 1)
     times = "once" if count == 1 else f"{count} times in a row"
     if stalled_after > 0 and count >= stalled_after:
         note = f"failed {times}; still retried, slowly"
         return Verdict(
-            FAILED, one_line(f"{error} ({note})"),
-            ready=Cond(READY, FALSE, last_error.reason, last_error.message),
-            stalled=Cond(STALLED, TRUE, "RetriesExhausted", f"{note}: {error}"),
+            FAILED, bounded(f"{error} ({note})"),
+            ready=Cond(READY, FALSE, last_error.reason, bounded(error)),
+            stalled=Cond(STALLED, TRUE, "RetriesExhausted", bounded(f"{note}: {error}")),
         )
     note = f"failed {times}; retrying with backoff"
     return Verdict(
-        FAILED, one_line(f"{error} ({note})"),
-        ready=Cond(READY, FALSE, last_error.reason, last_error.message),
-        reconciling=Cond(RECONCILING, TRUE, "ProgressingWithRetry", f"{note}: {error}"),
+        FAILED, bounded(f"{error} ({note})"),
+        ready=Cond(READY, FALSE, last_error.reason, bounded(error)),
+        reconciling=Cond(RECONCILING, TRUE, "ProgressingWithRetry", bounded(f"{note}: {error}")),
     )
