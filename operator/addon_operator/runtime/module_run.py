@@ -116,6 +116,9 @@ class ModuleRunner:
             return  # disabled meanwhile, suspended, or no such module: nothing to do
         if runtime.status.settings_problems:
             recall_release(runtime, self._helm)
+            bind(log, module=name).info("run skipped: the settings of generation %d are "
+                                        "invalid, the release keeps the last good values",
+                                        runtime.generation)
             return
         inputs = self._state.module_inputs(runtime)
         status = runtime.status
