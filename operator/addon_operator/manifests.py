@@ -232,7 +232,8 @@ def _spec_problems(spec: dict[str, Any], fields: dict[str, type]) -> list[tuple[
             problems.append((f"spec.{key}", f"unknown field (allowed: {', '.join(fields)})"))
         elif value is not None and not isinstance(value, expected):
             what = "true or false" if expected is bool else "an object"
-            problems.append((f"spec.{key}", f"must be {what}, got {describe_type(value)} {value!r}"))
+            # The type only, never the value: spec.settings may hold secrets.
+            problems.append((f"spec.{key}", f"must be {what}, got {describe_type(value)}"))
     return problems
 
 

@@ -94,8 +94,8 @@ def test_invalid_settings(tmp_path: Path) -> None:
     assert (done.returncode, done.stdout) == (1, "")
     assert done.stderr == (
         "addon-operator render: error: invalid manifests, nothing rendered:\n"
-        f"  {bad}: Module/echo-server: spec.settings.mode: 'loud' is not one of the allowed values "
-        "'plain', 'upper' (enum)\n"
+        f"  {bad}: Module/echo-server: spec.settings.mode: must be one of the allowed values "
+        "'plain', 'upper'\n"
     )
 
 
@@ -106,8 +106,8 @@ def test_missing_value_required_for_helm_that_a_hook_would_set() -> None:
         f"{HOOKS_NOTE}(module hooks: hooks/generate-greeting.sh; {GLOBAL_HOOKS}\n"
         "addon-operator render: error: module patched-config cannot be rendered: values required for "
         "Helm (x-required-for-helm) are missing; hooks would set them, but render runs no hooks:\n"
-        "  module patched-config: values.patchedConfig.internal.greeting: required field 'greeting' "
-        "is missing\n"
+        "  module patched-config: values.patchedConfig.internal.greeting: missing required field "
+        "'greeting' (x-required-for-helm)\n"
     )
 
 

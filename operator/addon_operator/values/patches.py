@@ -11,6 +11,9 @@ on the current values (removing a missing path fails the hook), then `compact` t
 Operations: `add` and `remove` change values; `test` is accepted (it only asserts, so `compact`
 does not store it); `replace` is rejected as upstream does ("unsupported patch operation
 'replace'"); `move` and `copy` are rejected the same way.
+
+Messages name an operation by its `op` and `path` only, never by its `value` nor by a value
+found in the document: values hold secrets, and these messages reach statuses, Events and logs.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ import json
 from typing import Any
 
 from addon_operator.jsonstream import documents
+from addon_operator.yamlload import describe_type
 
 Op = dict[str, Any]
 
@@ -53,7 +57,9 @@ def parse_patch_stream(text: str, *, source: str = "values patch") -> list[Op]:
 
 def _checked_op(item: Any, where: str) -> Op:
     if not isinstance(item, dict):
-        raise PatchError(f"{where}: expected a JSON patch operation object, got {describe(item)}")
+        raise PatchError(
+            f"{where}: expected a JSON patch operation object, got {describe_type(item)}"
+        )
     op, path = item.get("op"), item.get("path")
     if op not in _KNOWN_OPS:
         raise PatchError(f"{where}: 'op' must be one of {', '.join(_KNOWN_OPS)}, got {op!r}")
@@ -68,10 +74,10 @@ def _checked_op(item: Any, where: str) -> Op:
     return item
 
 
-def describe(value: Any) -> str:
-    """An operation or a value as JSON, cut to a readable length, for messages."""
-    text = json.dumps(value, default=str)
-    return text if len(text) <= 80 else text[:77] + "..."
+def describe(op: Op) -> str:
+    """An operation for messages: its `op`, `path` and `from` as JSON, never its `value`."""
+    text = json.dumps({key: op[key] for key in ("op", "path", "from") if key in op}, default=str)
+    return text if len(text) <= 120 else text[:117] + "..."
 
 
 def parse_pointer(path: str) -> list[str]:
@@ -144,7 +150,8 @@ def _enabled_value(op: Op) -> bool:
         return value
     if isinstance(value, str) and value.lower() in ("true", "false"):
         return value.lower() == "true"
-    raise PatchError(f"an Enabled flag must be true/false or \"true\"/\"false\": {describe(op)}")
+    raise PatchError(f"an Enabled flag must be true/false or \"true\"/\"false\", got "
+                     f"{describe_type(value)}: {describe(op)}")
 
 
 def enabled_patch_values(ops: list[Op]) -> dict[str, bool | None]:
@@ -261,7 +268,8 @@ def _remove(parent: Any, token: str, op: Op) -> None:
 
 def _test(actual: Any, op: Op) -> None:
     if not _json_equal(actual, op["value"]):
-        raise PatchError(f"test failed: {op['path']!r} is {describe(actual)}: {describe(op)}")
+        raise PatchError(f"test failed: {op['path']!r} does not hold the value the operation "
+                         f"expects: {describe(op)}")
 
 
 def _json_equal(a: Any, b: Any) -> bool:

@@ -78,7 +78,7 @@ def test_requests_merge_until_taken(modules_root) -> None:
 
 
 GLOBAL_SCHEMA = {"type": "object", "properties": {"size": {"type": "integer", "default": 1}}}
-SIZE_PROBLEM = ["settings.size: 'big' is not of type 'integer'"]
+SIZE_PROBLEM = ["settings.size: must be of type integer"]
 
 
 def test_invalid_global_settings_do_not_block_disabling(modules_root, tmp_path, kube) -> None:

@@ -171,7 +171,7 @@ def test_invalid_settings_never_reach_helm(setup) -> None:
     runner.run("demo", "ModuleChanged")
     assert helm.upgrades == [] and bindings(trace) == []
     assert state.modules["demo"].status.settings_problems == [
-        "settings.replicas: 'many' is not of type 'integer'"]
+        "settings.replicas: must be of type integer"]
 
 
 def test_disabled_or_suspended_module_does_nothing(setup) -> None:
