@@ -294,12 +294,14 @@ def test_naive_now_is_taken_as_utc() -> None:
     assert conds(status)["Ready"]["lastTransitionTime"] == "2025-03-01T12:00:00Z"
 
 
-def test_long_multiline_error_becomes_one_bounded_line() -> None:
+def test_long_multiline_error_is_bounded_and_keeps_its_last_line() -> None:
     error = "x" * 2000 + "\nsecond line"
     status = build_module_status(state(last_error=Failure("HookFailed", error),
                                        consecutive_failures=1), None, NOW)
-    assert len(status["message"]) <= 512 and "\n" not in status["message"]
-    assert conds(status)["Ready"]["message"] == error
+    assert len(status["message"]) == 1024 and "…" in status["message"]
+    assert status["message"].endswith("x\nsecond line (failed once; retrying with backoff)")
+    ready = conds(status)["Ready"]["message"]
+    assert len(ready) == 1024 and ready.endswith("x\nsecond line")
 
 
 def test_a_binding_that_cannot_be_set_up_shows_in_the_hook_entry() -> None:

@@ -270,7 +270,17 @@ def _failure(operation: str, release: str, result: Completed) -> HelmError:
     if result.timed_out:
         return HelmError(operation, release, f"killed after {result.seconds:.0f}s (timed out)")
     return HelmError(operation, release,
-                     result.stderr_tail() or f"exit code {result.exit_code}, no error output")
+                     error_text(result.stderr) or f"exit code {result.exit_code}, no error output")
+
+
+def error_text(stderr: str) -> str:
+    """helm's whole error from its stderr: from the first `Error:` line to the end (a template
+    error names the file and position on that line and the cause on the following ones; the
+    warnings printed before it are left out), or all of stderr when no line starts so; blank
+    lines dropped."""
+    lines = [line.rstrip() for line in stderr.splitlines() if line.strip()]
+    start = next((i for i, line in enumerate(lines) if line.startswith("Error:")), 0)
+    return "\n".join(lines[start:])
 
 
 def duration_seconds(text: str) -> float:

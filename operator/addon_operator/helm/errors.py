@@ -8,7 +8,8 @@ from __future__ import annotations
 
 
 class HelmError(Exception):
-    """`helm <operation>` failed for `release`; `detail` is the tail of helm's stderr (or why)."""
+    """`helm <operation>` failed for `release`; `detail` is helm's error text, all its lines
+    (`client.error_text`), or why there is none."""
 
     def __init__(self, operation: str, release: str, detail: str) -> None:
         self.operation = operation
