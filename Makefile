@@ -5,7 +5,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 export PATH := $(CURDIR)/.tools/bin:$(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: setup demo test unit e2e e2e-kind bench clean
+.PHONY: setup demo test unit e2e e2e-kind typecheck bench clean
 
 $(BIN)/addon-operator: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -37,8 +37,13 @@ e2e: setup
 e2e-kind: setup
 	$(BIN)/python -m pytest -q tests/e2e --target=kind $(PYTEST_ARGS)
 
+## typecheck: mypy, strict, on operator/addon_operator and operator/kube_sandbox (settings in
+## [tool.mypy] of pyproject.toml)
+typecheck: $(BIN)/addon-operator
+	$(BIN)/mypy
+
 bench: setup
 	$(BIN)/python benchmarks/run.py
 
 clean:
-	rm -rf $(VENV) .tools .sandbox .pytest_cache
+	rm -rf $(VENV) .tools .sandbox .pytest_cache .mypy_cache

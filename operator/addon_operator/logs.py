@@ -132,7 +132,7 @@ def configure(
     return handler
 
 
-class FieldsAdapter(logging.LoggerAdapter):
+class FieldsAdapter(logging.LoggerAdapter[logging.Logger]):
     """A logger with bound fields; a call's own `extra` adds to them (and wins)."""
 
     def process(

@@ -26,7 +26,7 @@ API_VERSION = f"{GROUP}/v1alpha1"
 MODULE = "Module"
 GLOBAL_CONFIG = "GlobalConfig"
 GLOBAL_NAME = "global"
-SPEC_FIELDS = {
+SPEC_FIELDS: dict[str, dict[str, type]] = {
     MODULE: {"enabled": bool, "settings": dict, "suspend": bool},
     GLOBAL_CONFIG: {"settings": dict},
 }
@@ -208,7 +208,8 @@ def _add(doc: Any, file: str, order: tuple[int, int], into: Manifests) -> None:
     elif kind in SPEC_FIELDS:
         problems += _spec_problems(spec, SPEC_FIELDS[kind])
     into.problems += [ManifestProblem(file, ref, path, message, order) for path, message in problems]
-    if problems:
+    # A name that is not a non-empty string or a spec that is not a mapping is a problem above.
+    if problems or not isinstance(name, str) or not isinstance(spec, dict):
         return
     manifest = Manifest(file, kind, name, spec, order)
     first = into.global_config if kind == GLOBAL_CONFIG else into.modules.get(name)

@@ -45,11 +45,11 @@ def _remove_dropped(obj: Any, old: FieldSet, new: FieldSet) -> Any:
     if isinstance(obj, list):
         kept = []
         for item in obj:
-            token = _item_token(item)
-            if token is not None and token in old and token not in new:
+            item_token = _item_token(item)
+            if item_token is not None and item_token in old and item_token not in new:
                 continue
-            if token is not None and token in old:
-                item = _remove_dropped(item, old[token], new[token])
+            if item_token is not None and item_token in old:
+                item = _remove_dropped(item, old[item_token], new[item_token])
             kept.append(item)
         return kept
     return obj
@@ -79,7 +79,7 @@ def apply_config(
          and e.get("subresource", "") == subresource),
         None,
     )
-    merged = strategic_merge(live or {}, config)
+    merged: dict[str, Any] = strategic_merge(live or {}, config)
     if previous is not None:
         merged = _remove_dropped(merged, previous.get("fieldsV1") or {}, new_fields)
         entries.remove(previous)

@@ -192,4 +192,5 @@ def _compare(left: Any, operator: str, right: Any) -> bool:
         return (comparable and left == right) == (operator == "==")
     if not comparable or not (number(left) or isinstance(left, str)):
         return False
-    return {"<": left < right, ">": left > right, "<=": left <= right, ">=": left >= right}[operator]
+    results = {"<": left < right, ">": left > right, "<=": left <= right, ">=": left >= right}
+    return bool(results[operator])

@@ -217,7 +217,7 @@ def _paths(resource: dict[str, Any], v3: bool, ref: str) -> dict[str, dict[str, 
     }
 
 
-def _document(resources: list[dict[str, Any]], v3: bool) -> tuple[dict, dict]:
+def _document(resources: list[dict[str, Any]], v3: bool) -> tuple[dict[str, Any], dict[str, Any]]:
     """(paths, schemas) for `resources`, with `$ref`s in the v2 or v3 style."""
     ref = "#/components/schemas/" if v3 else "#/definitions/"
     schemas = _meta_schemas(ref)

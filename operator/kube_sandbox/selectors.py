@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeGuard
 
 from .errors import bad_request
 
@@ -44,13 +44,15 @@ class Requirement:
         return int(value) > int(self.values[0]) if self.op == ">" else int(value) < int(self.values[0])
 
 
-def _is_int(value: str | None) -> bool:
+def _is_int(value: str | None) -> TypeGuard[str]:
     return value is not None and re.fullmatch(r"-?\d+", value) is not None
 
 
 def _split_top_level(text: str) -> list[str]:
     """Split on commas outside parentheses."""
-    parts, depth, current = [], 0, []
+    parts: list[str] = []
+    depth = 0
+    current: list[str] = []
     for char in text:
         if char == "(":
             depth += 1
@@ -151,8 +153,8 @@ def matcher(label_selector: str | None, field_selector: str | None) -> Matcher:
         for requirement in labels:
             if not requirement.matches(obj_labels):
                 return False
-        for requirement in fields:
-            if not requirement.matches(obj):
+        for field_requirement in fields:
+            if not field_requirement.matches(obj):
                 return False
         return True
 

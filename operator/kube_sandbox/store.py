@@ -8,6 +8,7 @@ stored one without copying (that keeps list and watch of 10,000 objects cheap).
 from __future__ import annotations
 
 import bisect
+import builtins
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -76,7 +77,7 @@ class Store:
             high = bisect.bisect_left(order, (namespace + "\x00",))
             return [bucket[k] for k in order[low:high]]
 
-    def objects_in_namespace(self, namespace: str) -> dict[StoreKey, list[dict[str, Any]]]:
+    def objects_in_namespace(self, namespace: str) -> dict[StoreKey, builtins.list[dict[str, Any]]]:
         """Every stored object of `namespace`, per resource (what deleting it removes)."""
         with self.lock:
             return {key: self.list(key, namespace) for key in list(self._objects)}
@@ -112,7 +113,7 @@ class Store:
             self._record(Change(self._rv, "DELETED", key, final))
             return final
 
-    def changes_after(self, rv: int) -> list[Change]:
+    def changes_after(self, rv: int) -> builtins.list[Change]:
         """Every change with a resourceVersion greater than `rv`, or `HistoryExpired`."""
         with self.lock:
             if rv < self._complete_after:

@@ -225,11 +225,12 @@ def _col(name: str, compute: Compute, *, type_: str = "string", priority: int = 
 
 
 def _get(obj: dict[str, Any], *keys: str, default: Any = None) -> Any:
+    value: Any = obj
     for key in keys:
-        obj = obj.get(key) if isinstance(obj, dict) else None
-        if obj is None:
+        value = value.get(key) if isinstance(value, dict) else None
+        if value is None:
             return default
-    return obj
+    return value
 
 
 def _count(*keys: str) -> Compute:
@@ -253,7 +254,8 @@ def _pod_ready(obj: dict[str, Any], _now: datetime) -> str:
 def _pod_status(obj: dict[str, Any], _now: datetime) -> str:
     if _get(obj, "metadata", "deletionTimestamp"):
         return "Terminating"
-    return _get(obj, "status", "reason") or _get(obj, "status", "phase", default="Pending")
+    status: str = _get(obj, "status", "reason") or _get(obj, "status", "phase", default="Pending")
+    return status
 
 
 def _job_status(obj: dict[str, Any], _now: datetime) -> str:

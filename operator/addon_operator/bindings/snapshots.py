@@ -15,7 +15,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from typing import Protocol
 
-from addon_operator.hooks.config_model import HookConfig
+from addon_operator.hooks.config_model import HookConfig, KubernetesBinding, ScheduleBinding
 from addon_operator.hooks.contexts import GROUP, BindingContext, Item
 
 from .combine import compact_groups
@@ -35,7 +35,9 @@ class SnapshotSource(Protocol):
 def includes_of(config: HookConfig) -> dict[str, tuple[str, ...]]:
     """Binding name -> the kubernetes bindings its contexts carry snapshots of."""
     out: dict[str, tuple[str, ...]] = {}
-    for binding in (*config.schedules, *config.kubernetes):
+    bindings: tuple[ScheduleBinding | KubernetesBinding, ...] = (
+        *config.schedules, *config.kubernetes)
+    for binding in bindings:
         out[binding.name] = binding.include_snapshots_from
     return out
 

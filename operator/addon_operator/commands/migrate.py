@@ -27,7 +27,7 @@ HELP = "convert an upstream addon-operator ConfigMap into GlobalConfig and Modul
 STDIO = "-"
 
 
-def register(subcommands: argparse._SubParsersAction) -> None:
+def register(subcommands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = subcommands.add_parser("migrate", help=HELP, description=HELP)
     parser.add_argument("--configmap", required=True, metavar="FILE",
                         help="the ConfigMap manifest (kubectl get configmap ... -o yaml); '-' reads stdin")

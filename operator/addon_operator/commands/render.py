@@ -16,7 +16,9 @@ import os
 import shutil
 import sys
 import tempfile
+from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
 from addon_operator import manifests
 from addon_operator.commands.inputs import (
@@ -37,7 +39,7 @@ DEFAULT_NAMESPACE = "default"
 HELM = "helm"
 
 
-def register(subcommands: argparse._SubParsersAction) -> None:
+def register(subcommands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = subcommands.add_parser("render", help=HELP, description=HELP)
     add_dir_options(parser)
     add_manifests_option(parser)
@@ -77,7 +79,7 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _check(values: HooklessValues, module: ModuleDef, module_values: dict) -> None:
+def _check(values: HooklessValues, module: ModuleDef, module_values: dict[str, Any]) -> None:
     """Values against the values schemas, then the fields Helm requires (x-required-for-helm)."""
     owner = f"module {module.name}"
     stores = (
@@ -96,7 +98,7 @@ def _check(values: HooklessValues, module: ModuleDef, module_values: dict) -> No
         )
 
 
-def _helm_template(module: ModuleDef, document: dict, namespace: str) -> str:
+def _helm_template(module: ModuleDef, document: dict[str, Any], namespace: str) -> str:
     if shutil.which(HELM) is None:
         raise CommandError(
             f"{HELM} not found on PATH (`make setup` installs the pinned one into .tools/bin)"
@@ -123,5 +125,5 @@ def _hooks_note(discovery: Discovery, module: ModuleDef) -> str:
     )
 
 
-def _lines(problems: list) -> str:
+def _lines(problems: Iterable[object]) -> str:
     return "".join(f"\n  {p}" for p in problems)

@@ -35,7 +35,7 @@ HELP = "run the operator against the cluster of the kubeconfig (or the in-cluste
 STARTUP_ERRORS = (DiscoveryError, HookConfigError, KubeConfigError, SchemaError, OSError)
 
 
-def register(subcommands: argparse._SubParsersAction) -> None:
+def register(subcommands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = subcommands.add_parser("run", help=HELP, description=HELP)
     add_dir_options(parser)
     add_runtime_options(parser)

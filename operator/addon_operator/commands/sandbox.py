@@ -34,7 +34,7 @@ START_TIMEOUT = 30.0
 STOP_TIMEOUT = 10.0
 
 
-def register(subcommands: argparse._SubParsersAction) -> None:
+def register(subcommands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = subcommands.add_parser("sandbox", help=HELP, description=HELP)
     add_dir_options(parser)
     add_runtime_options(parser)

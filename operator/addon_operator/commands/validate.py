@@ -18,7 +18,7 @@ from addon_operator.commands.inputs import add_dir_options, read_discovery
 HELP = "check Module/GlobalConfig manifests against the modules' schemas"
 
 
-def register(subcommands: argparse._SubParsersAction) -> None:
+def register(subcommands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = subcommands.add_parser("validate", help=HELP, description=HELP)
     add_dir_options(parser)
     parser.add_argument("paths", nargs="+", metavar="FILE", help="a YAML file or a directory")

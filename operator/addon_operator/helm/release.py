@@ -119,7 +119,9 @@ def manifest_objects(text: str, release: str = "") -> list[ManifestObject]:
         if kind.endswith("List") and isinstance(doc.get("items"), list):
             documents[:0] = doc["items"]
             continue
-        meta = doc.get("metadata") if isinstance(doc.get("metadata"), dict) else {}
+        meta = doc.get("metadata")
+        if not isinstance(meta, dict):
+            meta = {}
         if kind and _str(meta, "name"):
             found.append(ManifestObject(_str(doc, "apiVersion"), kind, _str(meta, "name"),
                                         _str(meta, "namespace")))

@@ -10,7 +10,7 @@ problems found in a step are reported together in one `HookConfigError`.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import replace
 from typing import Any, TypeVar
 
@@ -330,7 +330,7 @@ def _order(value: int | float | None) -> float | None:
     return None if value is None else float(value)
 
 
-def _unique(names: list[str]) -> tuple[str, ...]:
+def _unique(names: Iterable[str]) -> tuple[str, ...]:
     return tuple(dict.fromkeys(names))
 
 
@@ -347,7 +347,7 @@ def _with_group(binding: _Binding, groups: Mapping[str, tuple[str, ...]]) -> _Bi
     """The binding with its group's kubernetes bindings merged into `include_snapshots_from`."""
     if binding.group is None:
         return binding
-    merged = _unique([*binding.include_snapshots_from, *groups.get(binding.group, ())])
+    merged = _unique(binding.include_snapshots_from + groups.get(binding.group, ()))
     return replace(binding, include_snapshots_from=merged)
 
 

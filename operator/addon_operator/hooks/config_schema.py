@@ -233,7 +233,8 @@ def _too_few_keys(version: str) -> str:
     return "the config is empty: it declares no binding"
 
 
-class _Validator(cerberus.Validator):
+# cerberus has no type information (its Validator class is built at import time).
+class _Validator(cerberus.Validator):  # type: ignore[misc]
     types_mapping = {
         **cerberus.Validator.types_mapping,
         "integer": cerberus.TypeDefinition("integer", (int,), (bool,)),
@@ -262,7 +263,7 @@ _YAML_TYPE_NAMES = {
 }
 
 
-class _CollectProblems(cerberus_errors.BaseErrorHandler):
+class _CollectProblems(cerberus_errors.BaseErrorHandler):  # type: ignore[misc]  # cerberus
     """Turns cerberus' error tree into flat `(key path, message)` pairs."""
 
     def __init__(self, schema: Mapping[str, Any], kind: HookKind) -> None:

@@ -19,7 +19,7 @@ failed run).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NoReturn
 
 import jq
 import yaml
@@ -174,7 +174,7 @@ class _Checker:
         self.number = number
         self.operation = ""
 
-    def fail(self, message: str) -> Any:
+    def fail(self, message: str) -> NoReturn:
         name = f" ({self.operation})" if self.operation else ""
         raise KubePatchError(f"operation {self.number}{name}: {message}")
 

@@ -14,7 +14,7 @@ import json
 import math
 import re
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, TypeGuard
 
 from addon_operator.jsonstream import documents
 
@@ -31,7 +31,7 @@ class MetricsError(ValueError):
     """A metrics file or operation that cannot be applied; the message says where and why."""
 
 
-def _is_number(value: Any) -> bool:
+def _is_number(value: Any) -> TypeGuard[float]:
     return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
 
 

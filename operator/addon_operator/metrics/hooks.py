@@ -145,7 +145,7 @@ def _label_names(samples: Iterable[tuple[Labels, Any]]) -> list[str]:
 
 def _family(name: str, kind: str, samples: list[tuple[Labels, float]]) -> Metric:
     names = _label_names(samples)
-    family: Any
+    family: GaugeMetricFamily | CounterMetricFamily | UnknownMetricFamily
     if kind == "gauge":
         family = GaugeMetricFamily(name, _DOC, labels=names)
     elif name.endswith("_total"):
