@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from addon_operator import kstatus
+import kstatus
 from e2e_support import NAMESPACE, ROOT, Cluster, condition, hook, python_env
 
 MODULES = Path(__file__).parent / "testdata" / "modules"

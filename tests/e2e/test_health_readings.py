@@ -1,5 +1,5 @@
 """How GitOps tools read the statuses the real operator writes: Argo CD's health check
-(`deploy/argocd/health.lua`, run with Lua), kstatus (`addon_operator.kstatus.compute`, what Flux
+(`deploy/argocd/health.lua`, run with Lua), kstatus (`tests/kstatus.py`, `compute`, what Flux
 `wait: true` uses) and `kubectl wait --for=condition=Ready`.
 
 The operator runs on modules written by the test, each driven into one situation: healthy,
@@ -18,9 +18,9 @@ from typing import Any
 
 import pytest
 
-from addon_operator.kstatus import Status, compute
 from argocd_lua import SCRIPT, Health
 from e2e_support import GROUP, ROOT, VERSION, Cluster
+from kstatus import Status, compute
 
 pytestmark = [pytest.mark.e2e,
               pytest.mark.sandbox_only(reason="the test writes its own modules and holds a hook "

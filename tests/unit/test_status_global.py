@@ -10,7 +10,6 @@ import jsonschema
 import pytest
 import yaml
 
-from addon_operator import kstatus
 from addon_operator.status import (
     Failure,
     GlobalState,
@@ -23,6 +22,7 @@ from addon_operator.status import (
     module_counts,
     status_changed,
 )
+import kstatus
 
 ROOT = Path(__file__).resolve().parents[2]
 NOW = datetime(2025, 3, 1, 12, 0, 0, tzinfo=timezone.utc)

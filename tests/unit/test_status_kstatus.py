@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from addon_operator.kstatus import Status, compute, condition_met
+from kstatus import Status, compute, condition_met
 
 
 def doc(conditions: list[dict[str, Any]] | None = None, *, generation: int = 2,

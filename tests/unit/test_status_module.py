@@ -11,7 +11,6 @@ import jsonschema
 import pytest
 import yaml
 
-from addon_operator import kstatus
 from addon_operator.helm.release import ReleaseInfo
 from addon_operator.status import (
     Failure,
@@ -22,6 +21,7 @@ from addon_operator.status import (
     status_changed,
 )
 from addon_operator.status.hooks import hook_entry
+import kstatus
 
 ROOT = Path(__file__).resolve().parents[2]
 NOW = datetime(2025, 3, 1, 12, 0, 0, tzinfo=timezone.utc)

@@ -2,8 +2,8 @@
 
 kstatus (kubernetes-sigs/cli-utils) is what Flux health checks and Helm 4's `--wait` use;
 `kubectl wait --for=condition=Ready` is what scripts use. Both are re-stated here from their
-documented rules (reference crd-anchors.md 3.1 and 3.2) so the tests can prove that every
-status `addon_operator.status` produces is read as intended:
+documented rules (cli-utils' `pkg/kstatus` README; `kubectl wait`'s reference) so the tests can
+prove that every status `addon_operator.status` produces is read as intended:
 
   Module phase   Ready condition          kstatus      note
   Ready          True                     Current
@@ -15,7 +15,8 @@ status `addon_operator.status` produces is read as intended:
   Failed         False + Stalled          Failed       invalid settings or retries exhausted
   Unknown        False + Stalled          Failed       no such module: the user must act
 and any status whose observedGeneration is behind metadata.generation is InProgress.
-The runtime does not call this module; it exists for tests and for the docs' health table.
+A test helper, imported as `kstatus` (tests/ is on the tests' import path, as for
+`argocd_lua`): the operator never imports it.
 """
 
 from __future__ import annotations
