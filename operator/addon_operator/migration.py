@@ -23,10 +23,10 @@ from addon_operator.manifests import (
     GLOBAL_CONFIG,
     GLOBAL_NAME,
     MODULE,
-    JsonCompatibleLoader,
     ManifestProblem,
 )
 from addon_operator.manifests import yaml_problem as yaml_error
+from addon_operator.yamlload import JsonCompatibleLoader
 from addon_operator.yamlload import describe_type as kind_of
 from addon_operator.naming import kebab, module_key
 from addon_operator.values import GLOBAL_KEY

@@ -28,7 +28,7 @@ HELP = "list the discovered modules and whether (and why) each is enabled"
 COLUMNS = ("NAME", "WEIGHT", "CHART", "HOOKS", "ENABLED", "REASON")
 
 
-def register(subcommands: argparse._SubParsersAction) -> None:
+def register(subcommands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = subcommands.add_parser("modules", help=HELP, description=HELP)
     add_dir_options(parser)
     add_manifests_option(parser)

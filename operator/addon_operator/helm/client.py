@@ -58,7 +58,8 @@ from .release import (
 )
 from .version import HelmVersion
 
-DeleteReleaseRecord = Callable[[str, str, int], None]
+# Called with (release, namespace, revision); what it returns is ignored.
+DeleteReleaseRecord = Callable[[str, str, int], object]
 
 PASSTHROUGH_ENV = (
     "PATH", "HOME", "TMPDIR", "KUBERNETES_SERVICE_HOST", "KUBERNETES_SERVICE_PORT",
