@@ -56,7 +56,7 @@ def test_run_passes_stdin_and_ends_when_the_child_exits() -> None:
     started = time.monotonic()
     done = runner.run(["sh", "-c", "sleep 30 & echo $!"])
     assert time.monotonic() - started < 5, "a child left running does not hold the run"
-    os.kill(int(done.stdout), signal.SIGKILL)
+    assert _dies(int(done.stdout)), "and it is stopped with the run"
 
 
 MIB = 1024 * 1024
