@@ -8,7 +8,7 @@
 # Every artefact is checked against a pinned SHA-256 before anything is installed.
 # Idempotent: binaries already present with the right checksum are kept. A binary of the pinned
 # version already on PATH (helm3: a `helm` or `helm3` printing v3.17.3) is linked instead of
-# downloaded (DESIGN.md section 7).
+# downloaded (README.md).
 # Usage: install-tools.sh [NAME...]   (default: every tool below; the image build asks for
 # `helm kubectl` only)
 set -euo pipefail

@@ -1,4 +1,4 @@
-"""Which modules are enabled, and who decided (DESIGN.md section 4.2).
+"""Which modules are enabled, and who decided (docs/modules.md, Enablement).
 
 Every module is decided in run order (weight, then name) by the last step that has an opinion,
 lowest to highest precedence:
@@ -14,7 +14,8 @@ lowest to highest precedence:
 
 Difference from upstream: a failing `enabled` script (non-zero exit, timeout, a result that is
 not `true`/`false`) fails the whole graph pass there. Here only that module's decision carries
-the error and the module keeps its previous state (DESIGN.md 4.4: one module never blocks others).
+the error and the module keeps its previous state: one module never blocks others
+(docs/differences.md, Failure isolation and timeouts).
 
 `decide()` is pure: values and the script runner are injected. `EnabledScriptRunner` is the real
 runner (files in a tmp dir, the process through `runner.run`), following the upstream contract

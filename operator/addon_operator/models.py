@@ -37,7 +37,7 @@ class ModuleDef:
     values_schema: dict[str, Any] | None = None   # openapi/values.yaml as loaded
     # The <moduleKey> section of <modules-dir>/values.yaml, overridden by the module's values.yaml.
     static_values: dict[str, Any] = field(default_factory=dict)
-    # <moduleKey>Enabled from the module's own values.yaml (DESIGN 4.2 step "Default").
+    # <moduleKey>Enabled from the module's own values.yaml (docs/modules.md, Enablement: "Default").
     default_enabled: bool | None = None
     # <moduleKey>Enabled from <modules-dir>/values.yaml files (step "ModulesValues").
     modules_values_enabled: bool | None = None

@@ -16,7 +16,7 @@ def stamp(ago: timedelta) -> str:
     return (NOW - ago).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-# The Module CRD's printer columns as DESIGN.md section 2 describes them.
+# The Module CRD's printer columns as docs/crd-reference.md (Module, Printer columns) lists them.
 MODULE_COLUMNS = [
     {"name": "Enabled", "type": "string",
      "jsonPath": '.status.conditions[?(@.type=="Enabled")].status'},

@@ -1,4 +1,4 @@
-"""The CRDs in crds/ are valid, structural, and match the API contract (DESIGN.md section 2)."""
+"""The CRDs in crds/ are valid, structural, and match the API contract (docs/crd-reference.md)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""Enablement (DESIGN.md 4.2): each step, its reason, precedence, and the enabled-script contract."""
+"""Enablement (docs/modules.md, Enablement): each step, its reason, precedence, and the
+enabled-script contract."""
 
 from __future__ import annotations
 

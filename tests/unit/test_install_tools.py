@@ -1,5 +1,5 @@
 """scripts/install-tools.sh: a binary of the pinned version already on PATH is linked instead of
-downloaded (DESIGN.md section 7); one of another version is passed over; unknown names are
+downloaded (README.md); one of another version is passed over; unknown names are
 refused. Fake binaries print versions, so nothing is downloaded here."""
 
 from __future__ import annotations

@@ -1,10 +1,10 @@
 """`addon-operator modules [--modules-dir D] [-f FILE...]`: the discovered modules at a glance.
 
 One row per module in run order: weight, chart kind, number of hooks, and the enablement decision
-with the step that made it (DESIGN.md 4.2), as the operator would decide it from the files and the
-given manifests' `spec.enabled` — `enabled` scripts run, global hooks do not. `-o wide` adds the
-decision's message. Manifest problems and failing `enabled` scripts are printed on stderr and
-make the exit code 1.
+with the step that made it (docs/modules.md, Enablement), as the operator would decide it from the
+files and the given manifests' `spec.enabled` — `enabled` scripts run, global hooks do not.
+`-o wide` adds the decision's message. Manifest problems and failing `enabled` scripts are
+printed on stderr and make the exit code 1.
 """
 
 from __future__ import annotations

@@ -118,7 +118,7 @@ class HookConfig:
     schedules: tuple[ScheduleBinding, ...] = ()
     kubernetes: tuple[KubernetesBinding, ...] = ()
     # Names of kubernetesValidating/kubernetesMutating/kubernetesCustomResourceConversion
-    # bindings: accepted but not served (DESIGN 4.3), so the status can say so.
+    # bindings: accepted but not served (docs/hooks.md, v1, Webhooks), so the status can say so.
     webhooks: tuple[str, ...] = ()
     settings: HookSettings = field(default_factory=HookSettings)
 

@@ -10,10 +10,11 @@ with the rendered binding contexts (`hooks.contexts`) and the values documents. 
    `*.py` hooks run as `hooks/venv/bin/python3 <hook>` with `PYTHONHOME` when that venv exists),
    under a timeout that kills the hook's whole process group;
 3. only after exit code 0, reads the outputs: a non-empty config values patch fails the run
-   (DESIGN 4.3: the operator never writes spec); the values patch is parsed, checked against the
-   hook's rules and applied strictly to a copy of the values; the metric operations are parsed
-   and validated; the kubernetes patch operations are returned as raw text for their parser;
-   any problem fails the run and nothing of it is returned;
+   (the operator never writes spec: docs/hooks.md, Config values patches are refused); the
+   values patch is parsed, checked against the hook's rules and applied strictly to a copy of
+   the values; the metric operations are parsed and validated; the kubernetes patch operations
+   are returned as raw text for their parser; any problem fails the run and nothing of it is
+   returned;
 4. removes the files unless `keep_tmp_files`.
 
 Nothing is stored here: the caller validates `patched_values` against the schema, stores

@@ -1,5 +1,6 @@
-"""Invalid settings never reach the values (DESIGN.md 2, "Bad input"): they are kept for the
-status only, and hooks, enabled scripts and Helm go on with the last good settings."""
+"""Invalid settings never reach the values (docs/differences.md, Failure isolation and
+timeouts): they are kept for the status only, and hooks, enabled scripts and Helm go on with the
+last good settings."""
 
 from __future__ import annotations
 

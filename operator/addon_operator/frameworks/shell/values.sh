@@ -22,7 +22,8 @@
 #
 # Reads do not see the patches of the same run: the operator applies them after the hook exits.
 # A module's config values are its Module spec; this operator rejects config patches with a
-# message (see DESIGN.md 4.3), so `--config` writes are for compatibility only.
+# message (docs/hooks.md, Config values patches are refused), so `--config` writes are for
+# compatibility only.
 
 function values::jq() {
   local file=${VALUES_PATH}
