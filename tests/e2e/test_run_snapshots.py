@@ -152,14 +152,15 @@ def test_invalid_settings_are_never_shown_valid_or_ready(cluster: Cluster) -> No
     settings_valid = condition(cluster.module("derive"), "SettingsValid")
     assert settings_valid["status"] == "False" and "settings.value" in settings_valid["message"]
     assert (gate / "hold").exists(), "decided while the previous run was still held"
+    cluster.wait("the sampler saw the invalid generation", lambda: any(
+        conds.get("SettingsValid", {}).get("observedGeneration") == invalid
+        for _, conds in list(sampler.samples)))
     cluster.patch_module("derive", {"settings": {"value": "v4"}})
     fixed = generation_of(cluster, "derive")
     (gate / "hold").unlink()
     wait_ready_at(cluster, "derive", fixed)
     samples = sampler.stop()
 
-    assert any(conds.get("SettingsValid", {}).get("observedGeneration") == invalid
-               for _, conds in samples), "the invalid generation was sampled"
     for _, conds in samples:
         for kind in ("SettingsValid", "Ready"):
             cond = conds.get(kind)
