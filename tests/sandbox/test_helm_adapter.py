@@ -15,7 +15,11 @@ namespace of its own; `make setup` installs both (scripts/install-tools.sh).
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import signal
+import subprocess
+import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -73,10 +77,22 @@ def core(api_client: client.ApiClient, cli: Cli) -> client.CoreV1Api:
 def _killing_runner(argv: Sequence[str], *, env: Mapping[str, str] | None = None,
                     cwd: str | None = None, timeout: float | None = None,
                     stdin: str | None = None) -> Completed:
-    """Runs helm, but kills an upgrade after a few seconds, like an operator crash would."""
-    if "upgrade" in argv:
-        timeout = KILL_AFTER_SECONDS
-    return run(argv, env=env, cwd=cwd, timeout=timeout, stdin=stdin)
+    """Runs helm, but SIGKILLs an upgrade after a few seconds, like an operator crash would
+    (the runner's own timeout sends SIGTERM first, which helm answers by failing the release
+    cleanly: not what a crash leaves behind)."""
+    if "upgrade" not in argv:
+        return run(argv, env=env, cwd=cwd, timeout=timeout, stdin=stdin)
+    started = time.monotonic()
+    proc = subprocess.Popen(list(argv), env=dict(env) if env is not None else None, cwd=cwd,
+                            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, start_new_session=True)
+    try:
+        out, err = proc.communicate(timeout=KILL_AFTER_SECONDS)
+        return Completed(tuple(argv), proc.returncode, out, err, time.monotonic() - started)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        out, err = proc.communicate()
+        return Completed(tuple(argv), -9, out, err, time.monotonic() - started, timed_out=True)
 
 
 class Module:
