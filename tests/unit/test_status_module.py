@@ -212,7 +212,8 @@ def test_failed_hook_is_named_in_status() -> None:
         consecutive_failures=1, hooks={"hooks/broken": failed_hook()}), None, NOW)
     by_type = conds(status)
     assert by_type["HooksSucceeded"]["status"] == "False"
-    assert by_type["HooksSucceeded"]["message"] == "1 hook failed: hooks/broken: jq: error: bad filter"
+    assert by_type["HooksSucceeded"]["message"] == \
+        "1 hook failed: hooks/broken: jq: error: bad filter\nmore detail", "every line kept"
     assert by_type["Reconciling"]["reason"] == "ProgressingWithRetry"
     assert status["message"] == (
         "hook hooks/broken failed: jq: error: bad filter (failed once; retrying with backoff)"

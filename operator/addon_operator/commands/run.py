@@ -23,6 +23,7 @@ from addon_operator.commands.inputs import CommandError, add_dir_options
 from addon_operator.discovery import DiscoveryError
 from addon_operator.hooks import HookConfigError
 from addon_operator.kube import KubeConfigError
+from addon_operator.runner import terminate_all
 from addon_operator.runtime.app import Operator
 from addon_operator.runtime.options import (
     OptionsError, RuntimeOptions, add_runtime_options, resolve_options,
@@ -71,6 +72,7 @@ def stop_handler(stop: threading.Event, force_exit: Callable[[int], object] = os
         name = signal.Signals(signum).name
         if stop.is_set():
             log.warning("%s again: exiting now, without waiting for running tasks", name)
+            terminate_all(grace=0.0)   # os._exit skips atexit: no hook may outlive us
             force_exit(128 + signum)
             return
         log.info("%s: stopping gracefully (send it again to exit at once)", name)

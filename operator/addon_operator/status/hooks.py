@@ -14,7 +14,8 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from .conditions import FALSE, HOOKS_SUCCEEDED, TRUE, UNKNOWN, Cond, clip, one_line, timestamp
+from .conditions import FALSE, HOOKS_SUCCEEDED, TRUE, UNKNOWN, Cond, clip, timestamp
+from .messages import bounded
 
 HOOK_MESSAGE_LIMIT = 4096
 
@@ -78,7 +79,7 @@ def hooks_condition(hooks: Iterable[HookState], *, must_run: bool) -> Cond:
     failed = [h for h in hooks if h.last_result is HookResult.FAILED]
     if failed:
         details = "; ".join(
-            f"{h.name}: {one_line(h.message) or 'failed'}" for h in failed
+            f"{h.name}: {bounded(h.message) or 'failed'}" for h in failed
         )
         noun = "hook" if len(failed) == 1 else "hooks"
         return Cond(HOOKS_SUCCEEDED, FALSE, "HookFailed", f"{len(failed)} {noun} failed: {details}")
