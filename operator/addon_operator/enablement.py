@@ -19,7 +19,8 @@ the error and the module keeps its previous state: one module never blocks other
 
 `decide()` is pure: values and the script runner are injected. `EnabledScriptRunner` is the real
 runner (files in a tmp dir, the process through `runner.run`), following the upstream contract
-(reference addon-operator.md 3.2). Callers: the `modules` and `render` commands and the runtime.
+(docs/modules.md, "The `enabled` script"). Callers: the `modules` and `render` commands and
+the runtime.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """The operator's HTTP listener: `/metrics`, `/metrics/hooks`, `/healthz`, `/readyz`.
 
 Upstream serves these on `ADDON_OPERATOR_LISTEN_ADDRESS`:`ADDON_OPERATOR_LISTEN_PORT`
-(default 0.0.0.0:9650; reference addon-operator.md 9.1-9.2). `run` starts one `HttpServer`
+(default 0.0.0.0:9650; docs/operations.md, "HTTP endpoints"). `run` starts one `HttpServer`
 before anything else (so a pod's probes answer during startup) and stops it on shutdown.
 Differences from upstream: `/healthz` is 200 only while the operator's loops keep ticking
 and none of its long-lived threads (workers, the Module/GlobalConfig watches, the bindings'

@@ -2,10 +2,10 @@
 
 `runtime/options.py` resolves `LeaderSettings.from_env` with the other settings; with
 `ADDON_OPERATOR_HA=true` the runtime (`app.Leadership`) runs a `LeaderElector` in its own thread
-before starting any work: the replica that holds the Lease converges modules, the others only
-serve `/healthz`, `/readyz` (ready, as standbys) and `/metrics` (reference addon-operator.md
-9.4). The runtime stops the elector only after its work has stopped, so the Lease is handed
-back when nothing runs any more. The algorithm is client-go's leaderelection:
+before starting any work: the replica that holds the Lease converges modules, the others only serve
+`/healthz`, `/readyz` (ready, as standbys) and `/metrics` (docs/operations.md, "High availability").
+The runtime stops the elector only after its work has stopped, so the Lease is handed back when
+nothing runs any more. The algorithm is client-go's leaderelection:
 
 - a candidate takes the Lease when it is absent, free (empty `holderIdentity`) or expired, where
   "expired" is measured with the LOCAL clock from the moment this process last saw the Lease

@@ -2,11 +2,11 @@
 
 Upstream keeps all configuration in one ConfigMap whose `data` holds YAML strings: `global`,
 `<moduleKey>` (a module's config values), `<moduleKey>Enabled` (`"true"`/`"false"`) and
-`<moduleKey>Maintenance` (reference addon-operator.md 2.3, 2.4 and 7.1). This module turns such a
-manifest into the objects that replace it (docs/migration.md, What maps to what): the `GlobalConfig`
-named `global` first, then one `Module` per module key, by name. It is pure — text in, objects and
-problems out; the `migrate` command (`commands/migrate.py`) reads and writes the files and validates
-the result against the modules on disk.
+`<moduleKey>Maintenance`. This module turns such a manifest into the objects that replace it
+(docs/migration.md, What maps to what): the `GlobalConfig` named `global` first, then one `Module`
+per module key, by name. It is pure — text in, objects and problems out; the `migrate` command
+(`commands/migrate.py`) reads and writes the files and validates the result against the modules on
+disk.
 """
 
 from __future__ import annotations

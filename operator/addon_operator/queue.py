@@ -1,12 +1,12 @@
 """The shared task queue of the runtime: named FIFO queues, coalescing and failure isolation.
 
-Upstream runs every module task through one `main` queue (plus named queues for hook bindings)
-and a failing task stays at the head of its queue, blocking everything behind it. We keep the
-queues and the task vocabulary (reference/addon-operator.md section 5) but isolate failures
-(docs/hooks.md, "Failures, `allowFailure` and timeouts"): a failed task goes back to its queue with an
-exponential backoff delay and the tasks behind it run meanwhile — except the later runs of the
-same hook, which wait for it, so a hook always sees its binding contexts in the order they came;
-a per-key counter of consecutive failures tells the status writer when a module is `Stalled`.
+Upstream runs every module task through one `main` queue (plus named queues for hook bindings) and a
+failing task stays at the head of its queue, blocking everything behind it. We keep the queues and
+upstream's task vocabulary (`TaskType`) but isolate failures (docs/hooks.md, "Failures,
+`allowFailure` and timeouts"): a failed task goes back to its queue with an exponential backoff
+delay and the tasks behind it run meanwhile — except the later runs of the same hook, which wait for
+it, so a hook always sees its binding contexts in the order they came; a per-key counter of
+consecutive failures tells the status writer when a module is `Stalled`.
 
 The runtime's workers call `get()` (or `next_ready()`), run the task and report `done()` or
 `failed()`; controllers and the converge phase machine call `put()`. The queue is pure logic
@@ -15,10 +15,11 @@ runs two tasks of the same subject (module, hook) at once, whatever the number o
 An optional `QueueObserver` (the runtime's metrics) hears how long each queue operation took
 and how long each task waited, ready, before a worker took it.
 
-Compaction (reference 5.6): when a queue holds more than `COMPACTION_THRESHOLD` tasks and one
-hook has that many hook-run tasks pending in it, they are all merged into the first of them by
-the injected `merge` (the runtime's `binding_runs.merge_runs`, which joins their requests), so
-a flooding hook runs once with every binding context instead of hundreds of times.
+Compaction (as upstream's; docs/hooks.md, "`kubernetes` and `schedule` bindings"): when a queue
+holds more than `COMPACTION_THRESHOLD` tasks and one hook has that many hook-run tasks pending in
+it, they are all merged into the first of them by the injected `merge` (the runtime's
+`binding_runs.merge_runs`, which joins their requests), so a flooding hook runs once with every
+binding context instead of hundreds of times.
 """
 
 from __future__ import annotations
@@ -46,7 +47,7 @@ Merge = Callable[["Task", "list[Task]"], "Task"]
 
 
 class TaskType(str, Enum):
-    """The closed set of task kinds (upstream names; see reference section 5.1).
+    """The closed set of task kinds (upstream's task type names).
 
     Left out on purpose: `ApplyKubeConfigValues` (config arrives through the CR controllers as
     converge and module-run tasks), `ModuleEnsureHooks` (conversion webhooks are not served),

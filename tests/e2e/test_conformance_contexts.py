@@ -1,7 +1,7 @@
 """Binding-context conformance: real bash+jq and Python hooks run by the operator against the
 sandbox dump every context they receive (testdata/conformance/<scenario>/); the dumps, with
 resourceVersion, uid and timestamps normalised, must equal testdata/conformance/expected/*.json
-(the shapes of reference shell-operator-hooks.md section 2 and addon-operator.md 4.5)."""
+(shell-operator's binding-context shapes, as docs/hooks.md, "Binding contexts", gives them)."""
 
 from __future__ import annotations
 

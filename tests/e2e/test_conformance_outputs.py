@@ -1,7 +1,8 @@
 """Hook outputs and run semantics through the operator (testdata/conformance/outputs/): every
 kubernetes patch operation, every metric action on `/metrics/hooks`, `settings` rate limiting,
 `allowFailure`, a named queue running beside a busy `main`, and watches resumed after the
-sandbox drops them or expires their history (reference shell-operator-hooks.md 3.3, 3.4, 4)."""
+sandbox drops them or expires their history (docs/hooks.md: "Metrics",
+"Kubernetes operations", "`kubernetes` and `schedule` bindings")."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Converge restart (reference 5.6): a GlobalConfig change while the start-up converge waits for
+"""Converge restart (as upstream): a GlobalConfig change while the start-up converge waits for
 a slow module's run stops that converge; the fresh one runs every module, so the later weight
 group runs once, not twice (once per converge), and only one converge completes."""
 

@@ -12,7 +12,8 @@ this package produces reaches the runtime as `RunRequest`s through one callback.
 - `report(hook, binding, message)` says a binding is broken (unknown kind, failing watch,
   failing jqFilter) or, with `message` None, that it works again: for the hook's status.
 
-Start-up and module runs (reference addon-operator.md 4.6 and 5.4-5.5):
+Start-up and module runs (upstream's start-up and `ModuleRun` steps; docs/hooks.md,
+"`kubernetes` and `schedule` bindings"):
 
 - `enable_kubernetes(hook, config)`: global hooks at start-up, module hooks in the module run
   (`QueueSynchronizationTasks`); `wait_synchronized(hooks, timeout)` / `synchronized(hook)` is
@@ -22,7 +23,8 @@ Start-up and module runs (reference addon-operator.md 4.6 and 5.4-5.5):
   made earlier answer `is_current(request) == False` (drop those tasks);
 - `stop()` at shutdown.
 
-Running a hook-run task (reference shell-operator-hooks.md 2.6 and 4.4):
+Running a hook-run task (shell-operator's rate limit and combining rules; docs/hooks.md,
+"`kubernetes` and `schedule` bindings"):
 
 1. `time.sleep(bindings.reserve(hook))` (the `settings` rate limit; before combining);
 2. `n = absorbable(head, following, version=config.version)` over the requests of the tasks

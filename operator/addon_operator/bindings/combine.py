@@ -1,4 +1,5 @@
-"""Combining queued hook runs (reference shell-operator 2.6, addon-operator 5.6).
+"""Combining queued hook runs (as shell-operator and upstream do; docs/hooks.md,
+"`kubernetes` and `schedule` bindings").
 
 When a hook-run task reaches the head of its queue, the runtime passes its request and the
 requests of the tasks right behind it in the same queue to `absorbable()`, removes the tasks it

@@ -11,7 +11,8 @@ the checksum of its filter result, and answers with the changes a hook must hear
   only new, changed and vanished objects produce Added, Modified and Deleted;
 - Added and Modified fire only when the object is new or its checksum changed;
 - Deleted always fires.
-The context builders at the bottom give the shapes of reference section 2.3.
+The context builders at the bottom give shell-operator's binding-context shapes (docs/hooks.md,
+"Binding contexts").
 """
 
 from __future__ import annotations
@@ -129,7 +130,7 @@ def _identity(obj: dict[str, Any], kind: str) -> str:
 
 
 def sorted_items(entries: Iterable[Entry], *, keep_full_objects: bool) -> list[Item]:
-    """Snapshot and Synchronization order (reference 2.3): by namespace then name; without full
+    """Snapshot and Synchronization order (shell-operator's): by namespace then name; without full
     objects by the `namespace/Kind/name` id, as upstream sorts them."""
     if keep_full_objects:
         ordered = sorted(entries, key=lambda e: (e.namespace, e.name))

@@ -1,11 +1,12 @@
 """Filling binding contexts at run time: Synchronization objects and `snapshots`.
 
-`engine.HookBindings.contexts()` calls `fill_contexts()` right before a hook runs, so every
-context sees the objects as they are at that moment (reference 2.3 and 2.5): each binding's
-snapshot is read once per run and shared by all contexts of the run; every name a binding
-includes is present (`[]` without objects or without a live monitor); a Synchronization takes
-its objects from its monitor (dropping Events held back since then); Group contexts carry only
-`snapshots`. `lifecycle_snapshots()` gives a hook's full set for beforeHelm/afterHelm & co.
+`engine.HookBindings.contexts()` calls `fill_contexts()` right before a hook runs, so every context
+sees the objects as they are at that moment (shell-operator's binding-context rules; docs/hooks.md,
+"Binding contexts"): each binding's snapshot is read once per run and shared by all contexts of the
+run; every name a binding includes is present (`[]` without objects or without a live monitor); a
+Synchronization takes its objects from its monitor (dropping Events held back since then); Group
+contexts carry only `snapshots`. `lifecycle_snapshots()` gives a hook's full set for
+beforeHelm/afterHelm & co.
 """
 
 from __future__ import annotations

@@ -1,11 +1,11 @@
 """Turning a module directory into a Helm chart directory.
 
 A module with a `Chart.yaml` is a chart as it is. A module with `templates/` but no `Chart.yaml`
-gets a synthetic chart, as upstream builds one (reference addon-operator.md 1.3): `Chart.yaml`
-with `name: <module>` and `version: 0.2.0`, plus everything in the module directory except the
-`crds`, `docs`, `hooks`, `images` and `lib` directories. The runtime and the `render` command
-call `prepare_chart` before every render/upgrade; entries are symlinked, so edits to the module
-are seen without rebuilding.
+gets a synthetic chart, as upstream builds one (docs/modules.md, "Chart, synthetic chart, or hooks
+only"): `Chart.yaml` with `name: <module>` and `version: 0.2.0`, plus everything in the module
+directory except the `crds`, `docs`, `hooks`, `images` and `lib` directories. The runtime and the
+`render` command call `prepare_chart` before every render/upgrade; entries are symlinked, so edits
+to the module are seen without rebuilding.
 """
 
 from __future__ import annotations

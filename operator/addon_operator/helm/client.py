@@ -4,8 +4,8 @@ The module runtime calls `inputs_checksum` → `status` for each module run; whe
 `inputs_unchanged` says the release was made from the same inputs it stops there, otherwise it
 goes on with `render` → `manifest_checksum` → `should_upgrade` → `upgrade`. It calls `uninstall`
 on disable, `list_releases` to find releases to purge, and the resource monitor calls `status`
-and `manifest` to find releases to heal. Decisions (docs/differences.md, Helm; reference
-addon-operator.md 2.8 and 6):
+and `manifest` to find releases to heal. Decisions (docs/differences.md, Helm;
+docs/modules.md, "Chart, synthetic chart, or hooks only"):
 
 - Rendering uses `helm template --is-upgrade`: it needs no cluster (the `render` command uses it
   too), is deterministic, and renders the manifests an upgrade applies (upstream also renders

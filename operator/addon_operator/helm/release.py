@@ -1,12 +1,12 @@
 """Releases as data: parsing helm's JSON outputs and deciding whether to upgrade.
 
-Pure functions, no I/O. `HelmClient` (client.py) feeds them helm's stdout; the module runtime
-calls `inputs_unchanged` and `should_upgrade` and copies `ReleaseInfo` into
-`Module.status.release`; the resource monitor reads the objects of a release's manifest with
-`manifest_objects`. The checksum rule is upstream's (reference addon-operator.md 2.8): the
-MD5 of the rendered manifest text, kept as the release label `moduleChecksum`. Next to it the
-label `moduleInputsChecksum` keeps the checksum of the render's inputs (inputs.py), so an
-unchanged module is not even rendered.
+Pure functions, no I/O. `HelmClient` (client.py) feeds them helm's stdout; the module runtime calls
+`inputs_unchanged` and `should_upgrade` and copies `ReleaseInfo` into `Module.status.release`; the
+resource monitor reads the objects of a release's manifest with `manifest_objects`. The checksum
+rule is upstream's (docs/modules.md, "Chart, synthetic chart, or hooks only"): the MD5 of the
+rendered manifest text, kept as the release label `moduleChecksum`. Next to it the label
+`moduleInputsChecksum` keeps the checksum of the render's inputs (inputs.py), so an unchanged module
+is not even rendered.
 """
 
 from __future__ import annotations

@@ -3,8 +3,8 @@
 Called by the hook-run code with the operations from `parse.py` and the operator's `KubeClient`
 (tests pass a fake with the same methods: the `PatchClient` protocol). The first failure stops
 the sequence with a `KubePatchError` naming the operation and the API error; operations before
-it stay applied, as in shell-operator. What each operation does (reference:
-shell-operator-hooks.md section 3.4):
+it stay applied, as in shell-operator. What each operation does (as shell-operator;
+docs/hooks.md, "Kubernetes operations"):
 
 - `Create` POSTs; `CreateIfNotExists` also POSTs and ignores AlreadyExists; `CreateOrUpdate`
   POSTs and on AlreadyExists replaces (PUT) the object with the current resourceVersion.

@@ -3,7 +3,7 @@
 `parse.py` calls `validate()` on every document of the stream before anything is applied, so a
 malformed operation anywhere in the file fails the hook run with nothing changed in the cluster.
 `apply.py` then dispatches on the dataclass type. Keys and operations are the ones shell-operator
-accepts (reference: shell-operator-hooks.md section 3.4):
+accepts (docs/hooks.md, "Kubernetes operations"):
 
 - `Create`, `CreateIfNotExists`, `CreateOrUpdate` need `object` (a map, or a YAML/JSON string);
 - `Delete`, `DeleteInBackground`, `DeleteNonCascading` need `kind` and `name`;

@@ -1,5 +1,5 @@
-"""Parsing and validating the `$METRICS_PATH` file a hook writes (reference
-shell-operator-hooks.md 3.3). Pure.
+"""Parsing and validating the `$METRICS_PATH` file a hook writes (shell-operator's format;
+docs/hooks.md, "Metrics"). Pure.
 
 The file is a stream of JSON objects (not an array), whitespace separated; an empty file means
 no operations. Each object is one operation: `name`, `action` (`set`, `add`, `observe`,

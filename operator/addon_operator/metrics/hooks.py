@@ -2,7 +2,7 @@
 
 The hook runner parses a hook's `$METRICS_PATH` (`hook_stream.parse_metrics_stream`) and calls
 `HookMetrics.apply(operations, hook, module)`; the HTTP server exposes the `HookMetrics`
-registry. Semantics follow shell-operator since 1.9 (reference shell-operator-hooks.md 3.3):
+registry. Semantics follow shell-operator since 1.9 (docs/hooks.md, "Metrics"):
 
 - names are used as written (no prefix); labels `hook` and, for module hooks, `module` are
   added and win over a hook's own labels of those names, so no hook can write another's series;

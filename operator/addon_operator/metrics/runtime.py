@@ -1,4 +1,4 @@
-"""The operator's own Prometheus metrics, served on `/metrics` (reference addon-operator.md 8).
+"""The operator's own Prometheus metrics, served on `/metrics` (docs/operations.md, "Metrics").
 
 Names and label names are upstream's, under the prefix from
 `ADDON_OPERATOR_PROMETHEUS_METRICS_PREFIX` (default `addon_operator_`), so dashboards built for

@@ -1,7 +1,7 @@
 """Kubernetes and schedule bindings in the runtime: enabling them, and the hook-run tasks.
 
-`bindings.HookBindings` watches and ticks; `BindingRuns` is its runtime side (reference
-addon-operator.md 4.6 and 4.8, shell-operator-hooks.md 2.6):
+`bindings.HookBindings` watches and ticks; `BindingRuns` is its runtime side (docs/hooks.md,
+"`kubernetes` and `schedule` bindings"):
 
 - `emit(request)` queues one `GlobalHookRun` / `ModuleHookRun` task per request in the
   binding's queue (a `main` Synchronization at the head), starting a worker for a new queue;

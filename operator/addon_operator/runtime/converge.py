@@ -1,4 +1,4 @@
-"""The converge (upstream `ConvergeModules`, reference addon-operator.md 5.4 and 3.3).
+"""The converge (as upstream's `ConvergeModules` task does; docs/hooks.md, "When hooks run").
 
 Called by the task handlers for a `ConvergeModules` task. It takes the pending `Request` from
 the state (so coalesced converge tasks lose nothing) and:
@@ -20,15 +20,15 @@ the state (so coalesced converge tasks lose nothing) and:
    the global values. The first full converge makes the operator ready (`/readyz`) and queues
    the purge of releases whose module is gone (`DiscoverHelmReleases`).
 
-Converge restart (reference 5.6): when a restarting full converge is asked for while one runs
-(a GlobalConfig change, a global hook's `*Enabled` patch), the running one stops at the next safe
-point (before planning, between weight groups, while waiting for a group's first
-attempts, before `afterAll`): it drops the `ModuleRun` tasks it queued that have not started
-(the fresh converge queues every enabled module again; runs already started finish; the
-deletes it queued stay, and the fresh converge waits for them as for its own), skips
-`afterAll`, gives its request back to the state (merged with the new one, so nothing is lost)
-and puts the fresh `ConvergeModules` at the head of `main`. A targeted request (a Module
-change) does not restart a converge.
+Converge restart (as upstream; docs/differences.md, "Operations"): when a restarting full converge
+is asked for while one runs (a GlobalConfig change, a global hook's `*Enabled` patch), the running
+one stops at the next safe point (before planning, between weight groups, while waiting for a
+group's first attempts, before `afterAll`): it drops the `ModuleRun` tasks it queued that have not
+started (the fresh converge queues every enabled module again; runs already started finish; the
+deletes it queued stay, and the fresh converge waits for them as for its own), skips `afterAll`,
+gives its request back to the state (merged with the new one, so nothing is lost) and puts the fresh
+`ConvergeModules` at the head of `main`. A targeted request (a Module change) does not restart a
+converge.
 """
 
 from __future__ import annotations

@@ -3,12 +3,12 @@
 The converge (global `onStartup`, `beforeAll`, `afterAll`), module runs (`onStartup`,
 `beforeHelm`, `afterHelm`) and module deletes (`beforeDeleteHelm`, `afterDeleteHelm`) call
 `LifecycleHooks`. One binding runs every hook that has it, ordered by its order number then its
-name (reference addon-operator.md 4.2). Configuring hooks sets their `binding_count`. After each
-run the hook's `HookState` and run metrics (duration, CPU, peak memory) are updated and, in
-upstream's order, its `$METRICS_PATH` and `$KUBERNETES_PATCH_PATH` operations are applied, then its
-values patch is validated against the values schema and stored (global `<moduleKey>Enabled`
-patches go to the dynamic enablement step). A failure posts a Warning Event and raises
-`RunFailed`, so the rest of the binding does not run.
+name, as upstream (docs/hooks.md, "When hooks run"). Configuring hooks sets their `binding_count`.
+After each run the hook's `HookState` and run metrics (duration, CPU, peak memory) are updated and,
+in upstream's order, its `$METRICS_PATH` and `$KUBERNETES_PATCH_PATH` operations are applied, then
+its values patch is validated against the values schema and stored (global `<moduleKey>Enabled`
+patches go to the dynamic enablement step). A failure posts a Warning Event and raises `RunFailed`,
+so the rest of the binding does not run.
 
 Global hooks run from the converge (`beforeAll`/`afterAll`) and from binding tasks on any worker
 (named queues run in parallel with `main`), so storing a global hook run's result (its counters,

@@ -1,5 +1,5 @@
-"""A module's `crds/` applied before its first run (upstream's `ModuleEnsureCRDs`, reference
-addon-operator.md 1.3 and 5.4).
+"""A module's `crds/` applied before its first run (as upstream's `ModuleEnsureCRDs` task does;
+docs/modules.md, "`crds/`").
 
 `ModuleRunner` calls `ModuleCrds.ensure(module)` at the start of the first run after the
 operator started or the module was enabled, before `onStartup` and Helm, so the module's hooks

@@ -4,7 +4,7 @@ The queue stays free of metrics; it calls this observer, which records upstream'
 `tasks_queue_action_duration_seconds{queue_name,queue_action}` (one observation per queue
 operation) and `task_wait_in_queue_seconds_total{module,hook,binding,queue}` (seconds a task
 waited, ready, before a worker took it) with upstream's labels (addon-operator's
-`UpdateWaitInQueueMetric`, reference addon-operator.md 8.1): `binding` is the task type, or the
+`UpdateWaitInQueueMetric`; docs/operations.md, "Metrics"): `binding` is the task type, or the
 binding name for hook runs; `hook` is the hook of global hook tasks and of module hook runs;
 `module` is the module of module runs, deletes and hook runs; the others are "".
 """

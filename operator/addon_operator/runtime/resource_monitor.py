@@ -1,5 +1,5 @@
-"""The resource monitor: auto-heal of Helm releases (upstream's helm resources manager,
-reference addon-operator.md 2.8, 5.5 and 6).
+"""The resource monitor: auto-heal of Helm releases (as upstream's helm resources manager does;
+docs/operations.md, "Auto-heal").
 
 A module run skips Helm while its inputs and rendered manifests are unchanged, so an object
 someone deleted from the cluster (`kubectl delete deployment ...`) or a release left `failed`

@@ -164,7 +164,7 @@ def _problems(settings: Values | None, schemas: Schemas, owner: str) -> list[str
 class Request:
     """Work asked for since the last converge: everything (`full`), or some modules.
     `restart` (with `full`): the configuration or the dynamic enablement changed, so a running
-    converge stops and starts afresh (reference 5.6 "Converge restart"); a change of the
+    converge stops and starts afresh (the converge restart, `converge`'s docstring); a change of the
     global values by a hook only queues another converge after the running one, as upstream."""
 
     full: bool = False
@@ -233,7 +233,7 @@ class RuntimeState:
 
     def restart_requested(self) -> bool:
         """Whether a restarting converge was asked for and not taken yet (a running converge
-        checks this to restart, reference 5.6 "Converge restart")."""
+        checks this to restart: the converge restart, `converge`'s docstring)."""
         with self.lock:
             return self._request.restart
 

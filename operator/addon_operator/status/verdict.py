@@ -2,10 +2,10 @@
 
 A `Verdict` is what the Module and GlobalConfig builders decide about an object's life cycle:
 `phase`, `message`, the `Ready` condition and the abnormal-true `Reconciling` / `Stalled`
-conditions, present only while true (kstatus; reference crd-anchors.md 3.1). The failure rules
-live here once: invalid settings stall at once (the user must act); a failed run is retried, so
-it is `Reconciling` reason `ProgressingWithRetry` until `stalled_after` consecutive failures,
-then `Stalled` reason `RetriesExhausted` (docs/crd-reference.md, Module conditions). A failed run's messages carry its
+conditions, present only while true (the kstatus convention). The failure rules live here once:
+invalid settings stall at once (the user must act); a failed run is retried, so it is `Reconciling`
+reason `ProgressingWithRetry` until `stalled_after` consecutive failures, then `Stalled` reason
+`RetriesExhausted` (docs/crd-reference.md, Module conditions). A failed run's messages carry its
 error text itself, lines kept, bounded by `messages.bounded`.
 """
 

@@ -266,7 +266,8 @@ def test_a_synchronization_merged_into_a_flood_is_run_by_the_module_run(
 def test_global_hook_events_ask_for_a_converge(modules_root, tmp_path, kube, patch: str,
                                                expected: Request) -> None:
     """A global hook's `*Enabled` patch may change the enabled set: a running converge restarts
-    (reference 4.8, 5.6); a values change only asks for another converge after it."""
+    (as upstream; docs/differences.md, "Operations"); a values change only asks for another
+    converge after it."""
     write_module(modules_root, "010-demo")
     state = global_state(tmp_path, modules_root, {"tick.sh": hook_script(
         '{"configVersion":"v1","schedule":[{"name":"tick","crontab":"* * * * *"}]}',

@@ -1,6 +1,7 @@
-"""Converge restart (reference 5.6): a full request stored while a converge runs stops it at the
-next safe point; it drops only its own runs that did not start, skips `afterAll`, and the fresh
-converge (with the old request merged in) runs first. A targeted request restarts nothing."""
+"""Converge restart (as upstream; `runtime/converge.py`): a full request stored while a converge
+runs stops it at the next safe point; it drops only its own runs that did not start, skips
+`afterAll`, and the fresh converge (with the old request merged in) runs first. A targeted
+request restarts nothing."""
 
 from __future__ import annotations
 
