@@ -147,8 +147,8 @@ class Operator:
             ModuleRunner(state, hooks, helm, crds=ModuleCrds(kube, options.crd_extra_labels),
                          bindings=bindings, events=events, metrics=metrics,
                          work_dir=options.tmp_dir / "charts", requeue=handlers.requeue,
-                         stop=stop),
-            ModuleDeleter(state, hooks, helm, bindings=bindings, events=events),
+                         stop=stop, writer=writer),
+            ModuleDeleter(state, hooks, helm, bindings=bindings, events=events, writer=writer),
             bindings,
         )
         controllers = Controllers(kube, state, writer, request=handlers.request, stop=stop,

@@ -1,4 +1,4 @@
-"""Disabling a module (upstream `ModuleDelete`, reference addon-operator.md 3.4).
+"""Disabling a module (as upstream's `ModuleDelete` task does).
 
 Called by the task handlers for a `ModuleDelete` task: `beforeDeleteHelm` hooks when the module
 has a release (or has no chart at all), `helm uninstall` (only releases addon-operator created:
@@ -28,13 +28,15 @@ from .events import EventRecorder
 from .hook_runs import LifecycleHooks
 from .module_run import Helm
 from .state import RuntimeState
+from .status_writer import StatusWriter
 
 log = logging.getLogger(__name__)
 
 
 class ModuleDeleter:
     def __init__(self, state: RuntimeState, hooks: LifecycleHooks, helm: Helm, *,
-                 bindings: BindingRuns, events: EventRecorder) -> None:
+                 bindings: BindingRuns, events: EventRecorder, writer: StatusWriter) -> None:
+        self._writer = writer
         self._state = state
         self._hooks = hooks
         self._bindings = bindings
@@ -50,6 +52,7 @@ class ModuleDeleter:
         status = runtime.status
         inputs = self._state.module_inputs(runtime)
         status.observed_generation = status.run_generation = inputs.generation
+        self._writer.module(runtime)
         try:
             release = self._helm.status(name) if module.has_chart else None
         except HelmError as exc:

@@ -1,4 +1,4 @@
-"""One module run (upstream `ModuleRun`, reference addon-operator.md 5.5 and 6).
+"""One module run (as upstream's `ModuleRun` task does; docs/hooks.md, "When hooks run").
 
 Called by the task handlers for a `ModuleRun` task of an enabled, not suspended module:
 
@@ -56,6 +56,7 @@ from .events import EventRecorder
 from .hook_runs import LifecycleHooks, known_module, patch_problem
 from .module_crds import ModuleCrds
 from .state import ModuleRuntime, RunInputs, RuntimeState
+from .status_writer import StatusWriter
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -95,8 +96,9 @@ class ModuleRunner:
     def __init__(self, state: RuntimeState, hooks: LifecycleHooks, helm: Helm, *,
                  crds: ModuleCrds, bindings: BindingRuns, events: EventRecorder,
                  metrics: OperatorMetrics, work_dir: Path, requeue: Callable[[str], None],
-                 stop: threading.Event) -> None:
+                 stop: threading.Event, writer: StatusWriter) -> None:
         self._state = state
+        self._writer = writer
         self._crds = crds
         self._hooks = hooks
         self._bindings = bindings
@@ -123,6 +125,7 @@ class ModuleRunner:
         inputs = self._state.module_inputs(runtime)
         status = runtime.status
         status.observed_generation = status.run_generation = inputs.generation
+        self._writer.module(runtime)   # the run's generation is the observed one from now on
         started = time.monotonic()
         logger = bind(log, module=name, generation=inputs.generation)
         if runtime.crds_due:

@@ -16,6 +16,7 @@ from addon_operator.runtime.events import EventRecorder
 from addon_operator.runtime.module_crds import CrdFileError, ModuleCrds, load_crds
 from addon_operator.runtime.module_delete import ModuleDeleter
 from addon_operator.runtime.module_run import ModuleRunner
+from addon_operator.runtime.status_writer import StatusWriter
 
 from runtime_fakes import (
     FakeHelm, FakeKube, binding_runs, hook_script, lifecycle_hooks, state_of, write_module,
@@ -130,8 +131,9 @@ def runs(modules_root: Path, tmp_path: Path, kube: FakeKube):
                           bindings=bindings, events=EventRecorder(kube),
                           metrics=OperatorMetrics(CollectorRegistry()),
                           work_dir=tmp_path / "charts", requeue=lambda name: None,
-                          stop=threading.Event())
-    deleter = ModuleDeleter(state, hooks, helm, bindings=bindings, events=EventRecorder(kube))
+                          stop=threading.Event(), writer=StatusWriter(kube, state))
+    deleter = ModuleDeleter(state, hooks, helm, bindings=bindings, events=EventRecorder(kube),
+                            writer=StatusWriter(kube, state))
     state.modules["demo"].status.enabled = True
     return state, runner, deleter, trace
 

@@ -73,8 +73,9 @@ def setup(modules_root: Path, tmp_path: Path, kube: FakeKube):
     runner = ModuleRunner(state, hooks, helm, crds=ModuleCrds(kube, {}), bindings=bindings,
                           events=EventRecorder(kube),
                           metrics=metrics, work_dir=tmp_path / "charts", requeue=requeued.append,
-                          stop=threading.Event())
-    deleter = ModuleDeleter(state, hooks, helm, bindings=bindings, events=EventRecorder(kube))
+                          stop=threading.Event(), writer=StatusWriter(kube, state))
+    deleter = ModuleDeleter(state, hooks, helm, bindings=bindings, events=EventRecorder(kube),
+                            writer=StatusWriter(kube, state))
     state.modules["demo"].status.enabled = True
     return state, runner, deleter, helm, trace, requeued, metrics
 
@@ -85,7 +86,8 @@ def runner_for(state: RuntimeState, kube: FakeKube, tmp_path: Path, helm: Inputs
     return ModuleRunner(state, hooks, helm, crds=ModuleCrds(kube, {}),
                         bindings=binding_runs(state, hooks, kube),
                         events=EventRecorder(kube), metrics=OperatorMetrics(CollectorRegistry()),
-                        work_dir=tmp_path / "charts", requeue=requeue, stop=threading.Event())
+                        work_dir=tmp_path / "charts", requeue=requeue, stop=threading.Event(),
+                        writer=StatusWriter(kube, state))
 
 
 def bindings(trace: Path) -> list[str]:
