@@ -39,7 +39,7 @@ def compose(
         values = deep_merge(values, config)
     values = apply_defaults(values, schemas.values)
     if not patches:
-        return values
+        return dict(values)
     patched = apply_patch({key: values}, patches, strict=False)
     result = patched.get(key, {}) if isinstance(patched, dict) else None
     if not isinstance(result, dict):

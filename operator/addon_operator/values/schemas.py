@@ -132,7 +132,8 @@ def _expand_refs(schema: Schema, owner: str, file: str) -> Schema:
             return [walk(v, seen) for v in node]
         return node
 
-    return walk(schema, ())
+    resolved: dict[str, Any] = walk(schema, ())
+    return resolved
 
 
 def _close_objects(schema: Schema) -> Schema:
