@@ -84,7 +84,8 @@ def convert(text: str, source: str) -> Conversion:
     for key, value in data.items():
         path = f"data.{key}"
         if not isinstance(value, str):
-            problem(path, f"must be a string (ConfigMap data holds YAML text), got {value!r} (quote it)")
+            problem(path, f"must be a string (ConfigMap data holds YAML text), got {kind_of(value)} "
+                          "(quote it)")
             continue
         if key == GLOBAL_KEY:
             global_settings = _section(value, None, report=lambda m: problem(path, m))
@@ -98,11 +99,11 @@ def convert(text: str, source: str) -> Conversion:
         if suffix == ENABLED_SUFFIX:
             enabled = {"true": True, "false": False}.get(value.strip().lower())
             if enabled is None:
-                problem(path, f'must be "true" or "false", got {value!r}')
+                problem(path, 'must be "true" or "false"')
             parts.enabled = enabled
         elif suffix == MAINTENANCE_SUFFIX:
             result.warnings.append(
-                f"{source}: {ref}: {path}: {value!r} dropped: Module has no maintenance state; "
+                f"{source}: {ref}: {path}: dropped: Module has no maintenance state; "
                 f"spec.suspend (stop hooks and Helm, uninstall nothing) is the nearest equivalent"
             )
         else:
@@ -219,7 +220,7 @@ def _section(
         report("is empty: a module section must be a YAML mapping of settings (write {} for none)")
     elif not isinstance(parsed, dict):
         hint = f' (to disable the module use {flag}: "false")' if parsed is False and flag else ""
-        report(f"must be a YAML mapping of settings, got {kind_of(parsed)} {parsed!r}{hint}")
+        report(f"must be a YAML mapping of settings, got {kind_of(parsed)}{hint}")
     else:
         return parsed
     return None

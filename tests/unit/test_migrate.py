@@ -77,7 +77,7 @@ def test_conversion_without_modules_dir(monkeypatch, capsys) -> None:
         "warning: spec.enabled left unset for cert-manager, patched-config (no <moduleKey>Enabled in "
         "the ConfigMap): their defaults decide; give --modules-dir to pin today's defaults",
         f"warning: {CONFIGMAP}: ConfigMap/addon-operator: data.pythonHookMaintenance: "
-        "'NoResourceReconciliation' dropped: Module has no maintenance state; spec.suspend "
+        "dropped: Module has no maintenance state; spec.suspend "
         "(stop hooks and Helm, uninstall nothing) is the nearest equivalent",
     ]
     assert done.stderr.splitlines()[-1] == "migrate: 1 GlobalConfig and 4 Modules written to stdout"
@@ -110,7 +110,7 @@ def test_modules_dir_validates_pins_and_warns_on_unknown_modules(monkeypatch, ca
         "warning: pinned spec.enabled values take precedence over <moduleKey>Enabled patches from "
         "global hooks; use --keep-enabled-unset if a global hook decides these modules",
         f"warning: {CONFIGMAP}: ConfigMap/addon-operator: data.pythonHookMaintenance: "
-        "'NoResourceReconciliation' dropped: Module has no maintenance state; spec.suspend "
+        "dropped: Module has no maintenance state; spec.suspend "
         "(stop hooks and Helm, uninstall nothing) is the nearest equivalent",
     ]
     assert done.stderr.splitlines()[-1] == f"migrate: 1 GlobalConfig and 4 Modules written to {out}"
@@ -151,25 +151,53 @@ def test_every_malformed_key_and_section_is_named(monkeypatch, capsys) -> None:
     assert (done.code, done.stdout) == (1, "")
     where = f"{broken}: ConfigMap/addon-operator"
     assert done.stderr.splitlines() == [
-        f"{where}: data.global: must be a YAML mapping of settings, got a list ['a list']",
+        f"{where}: data.global: must be a YAML mapping of settings, got a list",
         f"{where}: data.cert-manager: bad module key 'cert-manager': it must be camelCase and survive "
         "the round trip key → module name → key ('cert-manager' → 'cert-manager' → 'certManager')",
         f"{where}: data.CertManagerEnabled: bad module key 'CertManager': it must be camelCase and "
         "survive the round trip key → module name → key ('CertManager' → 'cert-manager' → 'certManager')",
         f"{where}: data.echoServer: invalid YAML: mapping values are not allowed here "
         "(line 2, column 10 of the section)",
-        f"{where}: data.echoServerEnabled: must be \"true\" or \"false\", got 'yes'",
-        f"{where}: data.patchedConfig: must be a YAML mapping of settings, got a boolean False "
+        f"{where}: data.echoServerEnabled: must be \"true\" or \"false\"",
+        f"{where}: data.patchedConfig: must be a YAML mapping of settings, got a boolean "
         "(to disable the module use patchedConfigEnabled: \"false\")",
-        f"{where}: data.pythonHook: must be a YAML mapping of settings, got a list [1, 2]",
+        f"{where}: data.pythonHook: must be a YAML mapping of settings, got a list",
         f"{where}: data.globalEnabled: 'global' is the global section, not a module: it cannot be "
         "enabled or disabled",
         f"{where}: data.Enabled: no module key before the suffix",
         f"{where}: data.dependent: is empty: a module section must be a YAML mapping of settings "
         "(write {} for none)",
-        f"{where}: data.replicaCount: must be a string (ConfigMap data holds YAML text), got 3 (quote it)",
+        f"{where}: data.replicaCount: must be a string (ConfigMap data holds YAML text), got an "
+        "integer (quote it)",
         "migrate: 11 problems, nothing written",
     ]
+
+
+SECRET, SECRET_NUMBER = "s3cr3t-value", 987654321123
+
+
+@pytest.mark.parametrize("data", [
+    # shape problems: the conversion stops before any schema check
+    f"  global: '[{SECRET}]'\n  echoServer: '{SECRET}'\n  patchedConfig: '{SECRET_NUMBER}'\n"
+    f"  pythonHook: '[{SECRET_NUMBER}]'\n  echoServerEnabled: '{SECRET}'\n"
+    f"  replicaCount: {SECRET_NUMBER}\n  certManager: {SECRET}\n",
+    # settings refused by the modules' schemas, and a Maintenance value dropped with a warning
+    f"  echoServer: |\n    replicas: {SECRET}\n    colour: {SECRET}\n"
+    f"  global: |\n    domain: {SECRET.upper()}_{SECRET_NUMBER}\n"
+    f"  pythonHookMaintenance: {SECRET}\n",
+    # a good conversion: only the Maintenance warning
+    f"  pythonHookMaintenance: {SECRET}-{SECRET_NUMBER}\n  echoServer: '{{}}'\n",
+], ids=["shapes", "schemas", "warnings"])
+def test_no_value_from_the_configmap_is_ever_printed(monkeypatch, capsys, tmp_path, data: str) -> None:
+    """ConfigMap data can hold secrets: problems and warnings name the key and the type or the
+    rule, never the value."""
+    cm = tmp_path / "cm.yaml"
+    cm.write_text(f"apiVersion: v1\nkind: ConfigMap\nmetadata: {{name: addon-operator}}\ndata:\n{data}")
+    done = run(monkeypatch, capsys, "--configmap", str(cm), "--modules-dir", MODULES,
+               "--global-hooks-dir", str(ROOT / "global-hooks"), "-o", str(tmp_path / "out.yaml"))
+    assert done.stderr.count(f"{cm}: ") >= 1
+    for secret in (SECRET, SECRET.upper(), str(SECRET_NUMBER)):
+        assert secret not in done.stderr.replace(str(tmp_path), "")
 
 
 @pytest.mark.parametrize(
