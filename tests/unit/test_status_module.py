@@ -101,7 +101,7 @@ CASES = [
     ("delete failed", state(enabled=False, last_error=Failure("HelmFailed", "uninstall: boom"),
                             consecutive_failures=1),
      "Failed", ("False", "HelmFailed"), "InProgress", False),
-    ("invalid settings", state(settings_problems=["settings.replicas: 'x' is not an integer"]),
+    ("invalid settings", state(settings_problems=["settings.replicas: must be of type integer"]),
      "Failed", ("False", "InvalidSettings"), "Failed", False),
     ("unknown module", state(module_known=False, weight=None, enabled=None, release=None, hooks={}),
      "Unknown", ("False", "UnknownModule"), "Failed", False),
@@ -186,7 +186,7 @@ def test_enabled_condition_names_who_decided() -> None:
 
 
 def test_invalid_settings_name_the_field_and_stall() -> None:
-    problems = ["settings.replicas: 'x' is not of type 'integer'", "settings.foo: not allowed"]
+    problems = ["settings.replicas: must be of type integer", "settings.foo: unknown field 'foo'"]
     status = build_module_status(state(settings_problems=problems), None, NOW)
     by_type = conds(status)
     assert by_type["SettingsValid"]["status"] == "False"

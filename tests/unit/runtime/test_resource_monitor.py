@@ -256,7 +256,7 @@ def test_modules_not_watched_are_not_checked(parts: Parts, change: str) -> None:
     elif change == "no release":
         web.status.release = None
     else:
-        web.status.settings_problems = ["replicas: 'two' is not of type 'integer'"]
+        web.status.settings_problems = ["settings.replicas: must be of type integer"]
     parts.cluster.objects.clear()
     assert parts.monitor.check_all() == ["other"]
     assert "web" not in parts.helm.status_reads
