@@ -15,7 +15,8 @@ Settings are checked against the config schema as a spec is applied (`state.take
 so `SettingsValid` is true for the generation it is stamped with from the moment that
 generation is seen: invalid ones are kept for the status only (and that decision is the
 generation's observed one), the values go on with the last good ones.
-A watch that fails in any way is logged and started again, from a fresh list, after a pause;
+A watch that fails in any way is logged and started again, from a fresh list, after the retry
+policy's pause (`kube.retry`);
 the watch threads are started by `Heartbeats.start`, so one that dies anyway is reported by
 `/healthz`, while one that ends because the operator stops is not. The operator never writes
 spec.
@@ -32,6 +33,7 @@ from typing import Any, Protocol
 
 from addon_operator.httpserver import Heartbeats
 from addon_operator.metrics import OperatorMetrics
+from addon_operator.kube import watch_forever
 from addon_operator.kube import (
     DELETED, GLOBAL_CONFIGS, MODULES, RELIST, SYNC, Conflict, KubeError, Listing, Resource,
     WatchEvent,
@@ -43,7 +45,6 @@ from .status_writer import GLOBAL_NAME, StatusWriter
 log = logging.getLogger(__name__)
 
 API_VERSION = "addon-operator.io/v1alpha1"
-RESTART_DELAY = 1.0
 
 
 class ControllerPort(Protocol):
@@ -170,17 +171,12 @@ class Controllers:
 
     def _watch(self, resource: Resource, rv: str | None,
                handle: Callable[[WatchEvent], None]) -> None:
-        while not self._stop.is_set():
-            try:
-                for event in self._kube.watch(resource, stop=self._stop, resource_version=rv):
-                    handle(event)
-                return
-            except KubeError as exc:
-                log.warning("watch of %s failed, listing again: %s", resource.describe(), exc)
-            except Exception:
-                log.exception("watch of %s broke, listing again", resource.describe())
-            rv = None
-            self._sleep(RESTART_DELAY)
+        """Watch until stopped: the first watch resumes from `rv`, every later one (after any
+        failure, waited out by the one retry policy, `kube.retry`) starts from a fresh list."""
+        watch_forever(
+            lambda attempt: self._kube.watch(resource, stop=self._stop,
+                                             resource_version=rv if attempt == 0 else None),
+            handle, stop=self._stop, sleep=self._sleep, what=f"watch of {resource.describe()}")
 
     def on_module_event(self, event: WatchEvent) -> None:
         if event.type in (SYNC, RELIST):
