@@ -7,13 +7,13 @@ survive the hook, whether the hook exits or times out."""
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from e2e_support import Cluster, OperatorHandle, condition
+from processes import gone_within
 
 MODULES = Path(__file__).parent / "testdata" / "diagnostics"
 HOOK_TIMEOUT = "3"
@@ -37,27 +37,9 @@ def _failed(cluster: Cluster, name: str) -> dict[str, Any]:
     return cluster.module(name)
 
 
-def _alive(pid: int) -> bool:
-    """The process exists and is not a zombie waiting for whoever adopted it."""
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except FileNotFoundError:
-        return False
-    return stat.rsplit(")", 1)[1].split()[0] not in ("Z", "X")
-
-
 def _pid(cluster: Cluster, path: Path) -> int:
     cluster.wait(f"{path.name} written", path.exists)
     return int(path.read_text())
-
-
-def _gone_within(pid: int, seconds: float) -> bool:
-    deadline = time.monotonic() + seconds
-    while _alive(pid):
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.05)
-    return True
 
 
 def test_status_messages_carry_the_error_text(cluster: Cluster, tmp_path: Path) -> None:
@@ -96,7 +78,7 @@ def test_a_hooks_background_process_does_not_survive_the_hook(
     cluster.wait("background Ready",
                  lambda: cluster.module("background")["status"]["phase"] == "Ready")
     child = _pid(cluster, pids / "background-child.pid")
-    assert _gone_within(child, 20), "the background process of a hook that exited lives on"
+    assert gone_within(child, 20), "the background process of a hook that exited lives on"
 
     timed_out = _pid(cluster, pids / "slow-child.pid")
-    assert _gone_within(timed_out, 20), "the background process of a timed-out hook lives on"
+    assert gone_within(timed_out, 20), "the background process of a timed-out hook lives on"

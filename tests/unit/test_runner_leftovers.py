@@ -16,28 +16,10 @@ from addon_operator import runner
 from addon_operator.hooks import HookConfig
 from addon_operator.hooks.contexts import lifecycle_contexts
 from addon_operator.hooks.execute import HookResult, HookSpec, run_hook
+from processes import gone_within
 
 ROOT = Path(__file__).resolve().parents[2]
 VALUES = {"global": {}, "demo": {}}
-
-
-def _alive(pid: int) -> bool:
-    """The process exists and is not a zombie waiting for whoever adopted it."""
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except FileNotFoundError:
-        return False
-    return stat.rsplit(")", 1)[1].split()[0] not in ("Z", "X")
-
-
-def _gone_within(pid: int, seconds: float) -> bool:
-    """Poll until `pid` is gone; False when it still lives after `seconds`."""
-    deadline = time.monotonic() + seconds
-    while _alive(pid):
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.02)
-    return True
 
 
 def _pid(path: Path, seconds: float = 10.0) -> int:
@@ -66,7 +48,7 @@ def test_a_background_child_is_stopped_when_the_child_exits(tmp_path: Path) -> N
     try:
         assert done.ok and done.stdout == "done\n"
         assert time.monotonic() - started < 5
-        assert _gone_within(child, 5), "the background sleep outlived the run"
+        assert gone_within(child, 5), "the background sleep outlived the run"
     finally:
         _kill(child)
 
@@ -83,7 +65,7 @@ def test_a_leftover_ignoring_sigterm_is_killed_after_the_grace(tmp_path: Path) -
         assert done.ok
         assert 0.3 <= took < 5, "SIGKILL comes after the grace, not before"
         assert done.seconds < took, "the run's own time ends when the child exits"
-        assert _gone_within(child, 5), "SIGKILL reached the leftover"
+        assert gone_within(child, 5), "SIGKILL reached the leftover"
     finally:
         _kill(child)
 
@@ -107,7 +89,7 @@ def test_a_timeout_stops_the_child_and_its_children_and_is_reported(tmp_path: Pa
         assert done.timed_out and not done.ok
         assert done.exit_code == -9, "the child ignored SIGTERM, so SIGKILL ended it"
         assert time.monotonic() - started < 5
-        assert _gone_within(child, 5)
+        assert gone_within(child, 5)
     finally:
         _kill(child)
 
@@ -134,7 +116,7 @@ def test_children_still_running_when_the_interpreter_exits_are_stopped(tmp_path:
     subprocess.run([sys.executable, "-c", program], env=env, timeout=60, check=True)
     pids = [_pid(hook_pid), _pid(child_pid)]
     try:
-        assert all(_gone_within(pid, 5) for pid in pids), "the hook outlived the operator"
+        assert all(gone_within(pid, 5) for pid in pids), "the hook outlived the operator"
     finally:
         for pid in pids:
             _kill(pid)
@@ -162,7 +144,7 @@ def test_a_hook_that_exits_leaves_no_background_child(tmp_path: Path) -> None:
     child = _pid(tmp_path / "child.pid")
     try:
         assert result.ok and result.stderr_tail == "started it"
-        assert _gone_within(child, 5), "the hook's background sleep outlived the hook"
+        assert gone_within(child, 5), "the hook's background sleep outlived the hook"
     finally:
         _kill(child)
 
@@ -174,6 +156,6 @@ def test_a_hook_that_times_out_leaves_no_background_child(tmp_path: Path) -> Non
     try:
         assert result.timed_out and not result.ok
         assert result.message == "hook timed out after 0.5 s and was killed; stderr:\nwaiting"
-        assert _gone_within(child, 5)
+        assert gone_within(child, 5)
     finally:
         _kill(child)

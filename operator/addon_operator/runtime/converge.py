@@ -3,14 +3,14 @@
 Called by the task handlers for a `ConvergeModules` task. It takes the pending `Request` from
 the state (so coalesced converge tasks lose nothing) and:
 
-1. takes the global settings' check (made by the controllers when the spec was seen); invalid
-   ones mark only GlobalConfig (`SettingsValid=False`) and everything goes on with the last good global values (at start with none: the defaults),
+1. goes on with the last good global settings: invalid ones (found by the controllers when the
+   spec was seen) mark only GlobalConfig (`SettingsValid=False`; at start with none: the defaults),
    so enabling, disabling and running modules never wait for a fixed GlobalConfig;
 2. on the first converge after start, runs the global `onStartup` hooks, then starts the global
    hooks' kubernetes and schedule bindings and waits for their Synchronization;
 3. for a full converge (start-up, GlobalConfig change, `afterAll` change) runs `beforeAll`;
-4. decides enablement for every module (docs/modules.md, Enablement; enabled scripts see the modules enabled
-   earlier in the pass), which also notices a change of `spec.enabled` alone;
+4. decides enablement for every module (docs/modules.md, Enablement; enabled scripts see the
+   modules enabled earlier in the pass), which also notices a change of `spec.enabled` alone;
 5. queues `ModuleDelete` for modules that became disabled and waits for their first attempt,
    then queues `ModuleRun` tasks weight group by weight group, waiting for each group's first
    attempt (a failing module is retried by the queue and does not hold the next group);
@@ -121,7 +121,6 @@ class Converger:
         g = self._state.global_
         activation = (OPERATOR_STARTUP if request.startup
                       else GLOBAL_CHANGED if request.full else MODULE_CHANGED)
-        g.status.settings_problems = g.settings_problems()   # as the controllers found them
         if request.startup and not self._started:
             self._hooks.run_global("onStartup", activation)
             self._started = True

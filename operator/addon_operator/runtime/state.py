@@ -261,22 +261,13 @@ class RuntimeState:
     # ---- current values (views over a fresh snapshot) ---------------------------------------
 
     def global_values(self) -> Values:
+        """The global values as of now (the converge compares them around `afterAll`)."""
         return self.global_inputs().global_values()
 
-    def global_documents(self) -> tuple[Values, Values]:
-        """($VALUES_PATH, $CONFIG_VALUES_PATH) of global hooks, as of now."""
-        return self.global_inputs().documents()
-
-    def module_values(self, runtime: ModuleRuntime) -> Values:
-        return self.module_inputs(runtime).module_values()
-
-    def module_documents(self, runtime: ModuleRuntime) -> tuple[Values, Values]:
-        """($VALUES_PATH, $CONFIG_VALUES_PATH) of the module's hooks, as of now."""
-        return self.module_inputs(runtime).documents()
-
     def documents_for(self, module: ModuleDef) -> tuple[Values, Values]:
-        """`enablement.ValuesFor`: the documents of a discovered module."""
-        return self.module_documents(self.modules[module.name])
+        """`enablement.ValuesFor`: ($VALUES_PATH, $CONFIG_VALUES_PATH) of a discovered module's
+        enabled script, as of now."""
+        return self.module_inputs(self.modules[module.name]).documents()
 
 
 def _known(runtime: ModuleRuntime) -> ModuleDef:

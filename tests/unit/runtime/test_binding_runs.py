@@ -116,7 +116,7 @@ def test_queued_requests_of_the_hook_run_once_and_rerun_the_module(modules_root,
         runs.emit(request(serial))
     run_next(runs, queues)
     assert engine.done_batches == [[1, 2, 3]] and queues.pending() == []
-    assert state.module_values(state.modules["demo"]) == {"n": 3}, "one run with three contexts"
+    assert state.module_inputs(state.modules["demo"]).module_values() == {"n": 3}, "one run with three contexts"
     assert requeued == ["demo"]
     assert state.modules["demo"].status.hooks["hooks/h.sh"].runs == 1
 
@@ -131,7 +131,7 @@ def test_stale_requests_are_dropped_and_synchronization_changes_rerun_nothing(
     runs.emit(request(2, sync=True))
     run_next(runs, queues)
     assert engine.done_batches == [[2]]
-    assert state.module_values(state.modules["demo"]) == {"n": 1} and requeued == []
+    assert state.module_inputs(state.modules["demo"]).module_values() == {"n": 1} and requeued == []
 
 
 def test_a_flood_of_one_hook_is_compacted_and_runs_once(modules_root, tmp_path, kube) -> None:
@@ -144,7 +144,7 @@ def test_a_flood_of_one_hook_is_compacted_and_runs_once(modules_root, tmp_path, 
     runs.run(task)
     queues.done(task)
     assert engine.done_batches == [list(range(1, 102))], "the merged Synchronization is done too"
-    assert state.module_values(state.modules["demo"]) == {"n": 100}, \
+    assert state.module_inputs(state.modules["demo"]).module_values() == {"n": 100}, \
         "one run; the Synchronization that must not run the hook gives no context"
     assert state.modules["demo"].status.hooks["hooks/h.sh"].runs == 1
 

@@ -38,8 +38,8 @@ def test_invalid_module_settings_leave_the_values_at_the_last_good_ones(modules_
     take_settings(demo, {"replicas": "many"})
     assert demo.settings == {"replicas": "many"}, "kept for the status"
     assert demo.settings_problems() == ["settings.replicas: must be of type integer"]
-    assert state.module_values(demo) == {"replicas": 2}
-    values, config = state.module_documents(demo)
+    assert state.module_inputs(demo).module_values() == {"replicas": 2}
+    values, config = state.module_inputs(demo).documents()
     assert values["demo"] == {"replicas": 2} and config["demo"] == {"replicas": 2}
 
 
@@ -47,7 +47,7 @@ def test_invalid_settings_from_the_start_give_the_defaults(modules_root) -> None
     state = demo_state(modules_root)
     demo = state.modules["demo"]
     take_settings(demo, {"replicas": "many"})
-    assert demo.good_settings is None and state.module_values(demo) == {"replicas": 1}
+    assert demo.good_settings is None and state.module_inputs(demo).module_values() == {"replicas": 1}
 
 
 def test_hook_values_patch_succeeds_on_the_last_good_values(modules_root, tmp_path,
@@ -61,7 +61,7 @@ def test_hook_values_patch_succeeds_on_the_last_good_values(modules_root, tmp_pa
     hooks.ensure_module_hooks(demo)
     hooks.run_module(demo, state.module_inputs(demo), "beforeHelm", "Schedule")
     assert str(demo.status.hooks["hooks/stamp.sh"].last_result) == "Succeeded"
-    assert state.module_values(demo) == {"replicas": 2, "stamp": "x"}
+    assert state.module_inputs(demo).module_values() == {"replicas": 2, "stamp": "x"}
     assert kube.events == [], "the hook is not blamed for the user's settings"
 
 
@@ -77,7 +77,7 @@ def test_invalid_global_settings_leave_the_global_values_at_the_last_good_ones(
     assert g.settings == {"size": "big"}
     assert g.settings_problems() == ["settings.size: must be of type integer"]
     assert state.global_values() == {"size": 2}
-    assert state.global_documents() == ({"global": {"size": 2}}, {"global": {"size": 2}})
+    assert state.global_inputs().documents() == ({"global": {"size": 2}}, {"global": {"size": 2}})
 
 
 def test_controllers_keep_the_last_good_settings_of_a_module(modules_root,

@@ -216,7 +216,7 @@ def test_after_helm_values_change_requeues_once(modules_root: Path, tmp_path: Pa
     runner.run("stamped", "OperatorStartup")
     runner.run("stamped", "AfterHelm-Hooks-Change-Values")
     assert requeued == ["stamped"]
-    assert state.module_values(state.modules["stamped"]) == {"at": "x"}
+    assert state.module_inputs(state.modules["stamped"]).module_values() == {"at": "x"}
 
 
 def test_delete_runs_hooks_around_uninstall_and_resets(setup) -> None:
@@ -249,7 +249,7 @@ def test_purge_removes_only_owned_releases_of_unknown_modules(setup) -> None:
 def test_unknown_module_values_are_refused(setup) -> None:
     state: RuntimeState = setup[0]
     with pytest.raises(ValueError, match="no module of this name"):
-        state.module_values(state.module("ghost"))
+        state.module_inputs(state.module("ghost")).module_values()
 
 
 def test_invalid_settings_after_a_restart_keep_the_release_in_the_status(setup) -> None:
