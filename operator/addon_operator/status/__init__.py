@@ -3,7 +3,8 @@
 The runtime fills `ModuleState` / `GlobalState` (with `HookState` per hook and Helm's
 `ReleaseInfo`), builds the status with `build_module_status` / `build_global_status`, and
 writes it through the status subresource only when `status_changed(old, new)` is true.
-How tools read these documents (kstatus, `kubectl wait`) is in `addon_operator.kstatus`.
+How tools read these documents (kstatus, `kubectl wait`) is docs/crd-reference.md, "How tools read
+the status"; the tests check it with their own kstatus reader (`tests/kstatus.py`).
 """
 
 from .conditions import status_changed
